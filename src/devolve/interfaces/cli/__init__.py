@@ -1,0 +1,1 @@
+"""The `devolve` command line (Typer + Rich)."""

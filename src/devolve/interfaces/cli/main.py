@@ -1,0 +1,31 @@
+"""`devolve`: plan and run a devolved, integrated health and social care budget.
+
+Each command group lives in its own module; this one only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from devolve.interfaces.cli import data, deals, run
+
+app = typer.Typer(
+    name="devolve",
+    help="Plan and run a devolved, integrated health and social care budget.\n\n"
+         "Example: devolve run greater-manchester-2016 --out report/",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(deals.app, name="deals")
+app.add_typer(data.app, name="data")
+app.command("run")(run.run_command)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

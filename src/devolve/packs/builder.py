@@ -98,6 +98,22 @@ def council_partner_id(name: str) -> str:
     return f"la-{slug(name)}"
 
 
+def default_governance(board: str, partners: list[dict], source: str) -> dict:
+    """Default board rules for a new pack (labelled synthetic through ``source``): every partner a
+    member, double majority of councils and NHS commissioners, pro-rata risk share."""
+    councils = [p["id"] for p in partners if p["type"] == "local_authority"]
+    return {
+        "board": board, "chair": "to be appointed",
+        "members": [p["id"] for p in partners],
+        "voting_rule": "double_majority",
+        "double_majority_groups": [["local_authority", "combined_authority"], ["commissioner", "national_body"]],
+        "quorum": 0.5, "reserved_matters": ["adopt_exemption"], "national_consent": "nhs-england",
+        "delegation_limit_gbp": 1_000_000, "host_partner": councils[0], "pool_manager": councils[0],
+        "risk_share": {"method": "pro_rata"}, "carry_forward_limit": 0.02,
+        "source": source,
+    }
+
+
 def _csv(rows: list[dict], columns: list[str]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
@@ -185,18 +201,9 @@ def write_new_pack(deal_id: str, name: str, codes: list[str], start: date, out: 
                                 "total_gbp": fund, "years_gbp": {y.label: a for y, a in zip(fy, fund_years)}},
     }
     (out / "budget.yaml").write_text(yaml.safe_dump(budget, sort_keys=False, allow_unicode=True))
-    councils = [p["id"] for p in partners if p["type"] == "local_authority"]
-    governance = {
-        "board": f"{name} partnership board", "chair": "to be appointed",
-        "members": [p["id"] for p in partners],
-        "voting_rule": "double_majority",
-        "double_majority_groups": [["local_authority", "combined_authority"], ["commissioner", "national_body"]],
-        "quorum": 0.5, "reserved_matters": ["adopt_exemption"], "national_consent": "nhs-england",
-        "delegation_limit_gbp": 1_000_000, "host_partner": councils[0], "pool_manager": councils[0],
-        "risk_share": {"method": "pro_rata"}, "carry_forward_limit": 0.02,
-        "source": "synthetic: default rules written by `devolve deals new`; replace them with the partnership's "
-                  "agreed terms of reference",
-    }
+    governance = default_governance(f"{name} partnership board", partners,
+                                    "synthetic: default rules written by `devolve deals new`; replace them "
+                                    "with the partnership's agreed terms of reference")
     (out / "governance.yaml").write_text(yaml.safe_dump(governance, sort_keys=False, allow_unicode=True))
     deal = {
         "id": deal_id, "name": name,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal, InvalidOperation, localcontext
 
 import numpy as np
 
 from devolve.domain.errors import InputError
 
 PENCE_PER_POUND = 100
+_THOUSANDS = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
 def pounds_to_pence(value: str | int | Decimal) -> int:
@@ -23,13 +25,18 @@ def pounds_to_pence(value: str | int | Decimal) -> int:
     """
     if isinstance(value, float) or isinstance(value, bool):
         raise InputError(f"money must be given exactly, not as a float: {value!r}")
+    text = str(value).replace("£", "").strip()
+    if "," in text and not _THOUSANDS.fullmatch(text):
+        raise InputError(f"'{value}' is not an amount of money (commas must separate thousands)")
     try:
-        amount = Decimal(str(value).replace(",", "").replace("£", "").strip())
+        with localcontext() as context:
+            context.prec = 60
+            amount = Decimal(text.replace(",", ""))
+            pence = amount * PENCE_PER_POUND
     except InvalidOperation as exc:
         raise InputError(f"'{value}' is not an amount of money") from exc
     if not amount.is_finite():
         raise InputError(f"'{value}' is not an amount of money")
-    pence = amount * PENCE_PER_POUND
     if pence != pence.to_integral_value():
         raise InputError(f"'{value}' has a fraction of a penny")
     return int(pence)
@@ -40,16 +47,20 @@ def pence_to_pounds(pence: int) -> Decimal:
 
 
 def format_gbp(pence: int, *, unit: str = "auto") -> str:
-    """Human format: '£6.00bn', '£450.0m', '£12,345'."""
-    pounds = pence / PENCE_PER_POUND
-    sign = "-" if pounds < 0 else ""
-    pounds = abs(pounds)
-    if unit == "auto":
-        if pounds >= 1e9:
-            return f"{sign}£{pounds / 1e9:,.2f}bn"
-        if pounds >= 1e6:
-            return f"{sign}£{pounds / 1e6:,.1f}m"
-    return f"{sign}£{pounds:,.0f}"
+    """Human format: '£6.00bn', '£450.0m', '£12,345'.
+
+    The unit is chosen on the figure as it would be shown, so £999,999,999.99 reads '£1.00bn'
+    (not '£1,000.0m'); an amount that rounds to nothing carries no minus sign.
+    """
+    pounds = abs(pence) / PENCE_PER_POUND
+    if unit == "auto" and round(pounds / 1e6, 1) >= 1000:
+        text = f"£{pounds / 1e9:,.2f}bn"
+    elif unit == "auto" and round(pounds) >= 1e6:
+        text = f"£{pounds / 1e6:,.1f}m"
+    else:
+        text = f"£{pounds:,.0f}"
+    negative = pence < 0 and any(ch in "123456789" for ch in text)
+    return ("-" if negative else "") + text
 
 
 def split_largest_remainder(total: int, weights) -> list[int]:
@@ -62,9 +73,16 @@ def split_largest_remainder(total: int, weights) -> list[int]:
     >>> split_largest_remainder(10, [1, 1, 1])
     [4, 3, 3]
     """
-    w = np.asarray(weights, dtype=np.float64)
+    if isinstance(total, bool) or not isinstance(total, (int, np.integer)):
+        raise InputError(f"the total to split must be a whole number, not {total!r}")
     if total < 0:
         raise InputError("cannot split a negative total")
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"weights must be numbers: {exc}") from exc
+    if w.ndim != 1:
+        raise InputError("weights must be a flat list of numbers")
     if w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0):
         raise InputError("weights must be finite and not negative")
     weight_sum = w.sum()

@@ -60,9 +60,16 @@ class Parameter:
     values: tuple[tuple[date, Value], ...]
     synthetic: bool = False
 
+    def __post_init__(self) -> None:
+        dates = [d for d, _ in self.values]
+        if any(later <= earlier for earlier, later in zip(dates, dates[1:])):
+            raise ParameterError(f"parameter '{self.path}': effective dates must increase, each once")
+
     def at(self, when: date) -> Value:
         """The value in force on ``when``. Raises :class:`ParameterError` before the first date
         or after a rule ended (a ``None`` value)."""
+        if not self.values:
+            raise ParameterError(f"parameter '{self.path}' has no dated values")
         current: Value = None
         started = False
         for start, value in self.values:
@@ -101,6 +108,13 @@ class ParameterSet(Mapping[str, Parameter]):
             return self.parameters[path]
         except KeyError:
             raise ParameterError(f"there is no parameter '{path}'") from None
+
+    def __contains__(self, path: object) -> bool:
+        # Mapping's default catches only KeyError; __getitem__ raises ParameterError.
+        return path in self.parameters
+
+    def get(self, path: str, default: Parameter | None = None) -> Parameter | None:
+        return self.parameters.get(path, default)
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self.parameters))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from devolve.domain.errors import InputError, PackError
@@ -13,6 +14,7 @@ from devolve.domain.money import pounds_to_pence
 from devolve.domain.periods import FinancialYear
 
 Fail = Callable[[str, str], PackError]  # (expected, found) -> error
+MAX_POUNDS = 10**12  # a trillion pounds: far above any deal, and sums stay within 64-bit pence
 
 
 def show(value: Any) -> str:
@@ -44,7 +46,7 @@ def integer(value: Any, fail: Fail, *, minimum: int | None = None, maximum: int 
     try:
         if isinstance(value, str):
             cleaned = value.replace(",", "").strip()
-            if not re.fullmatch(r"-?\d+", cleaned):
+            if not re.fullmatch(r"-?[0-9]+", cleaned):
                 raise ValueError
             result = int(cleaned)
         elif isinstance(value, float):
@@ -84,8 +86,15 @@ def money(value: Any, fail: Fail, *, allow_negative: bool = False) -> int:
     """Pounds (exact, at most 2 decimals) to integer pence."""
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         raise fail("an amount in pounds", show(value))
+    raw = repr(value) if isinstance(value, float) else value
+    try:  # refuse absurd sizes before converting (1e999999 would take minutes, or overflow)
+        size = Decimal(str(raw).replace(",", "").replace("£", "").strip()).copy_abs()
+    except (InvalidOperation, ValueError):
+        size = Decimal(0)  # not a number: pounds_to_pence says so
+    if size.is_finite() and size > MAX_POUNDS:
+        raise fail(f"an amount of at most £{MAX_POUNDS:,}", show(value))
     try:
-        pence = pounds_to_pence(repr(value) if isinstance(value, float) else value)
+        pence = pounds_to_pence(raw)
     except InputError as exc:
         raise fail("an amount in pounds, to the penny", f"{show(value)}: {exc}") from None
     if pence < 0 and not allow_negative:

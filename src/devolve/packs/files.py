@@ -81,9 +81,10 @@ def read_csv(pack: Path, name: str, required: tuple[str, ...], optional: tuple[s
         duplicate = next(c for c in header if header.count(c) > 1)
         raise PackError(Problem(name, duplicate, "each column once", f"'{duplicate}' twice", 1))
     rows = []
+    next_start = reader.line_num + 1  # a quoted value may span lines: report the line a row starts on
     try:
         for record in reader:
-            line = reader.line_num
+            line, next_start = next_start, reader.line_num + 1
             if not record or all(not cell.strip() for cell in record):
                 continue
             if len(record) != len(header):
@@ -91,31 +92,63 @@ def read_csv(pack: Path, name: str, required: tuple[str, ...], optional: tuple[s
                                         f"{len(record)} values", line))
             rows.append(Row(name, line, {h: cell.strip() for h, cell in zip(header, record)}))
     except csv.Error as exc:
-        raise PackError(Problem(name, "(row)", "well-formed CSV", str(exc), reader.line_num)) from None
+        raise PackError(Problem(name, "(row)", "well-formed CSV", str(exc), next_start)) from None
     return rows
 
 
-def _node_to_python(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
-    lines[path] = node.start_mark.line + 1
+# Scalar tags a pack may use (those YAML resolves by itself); any other tag (!!python/..., !!binary,
+# !custom) is refused rather than constructed.
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+def _scalar(node: yaml.ScalarNode, path: str) -> Any:
+    if node.tag not in _PLAIN_TAGS:
+        raise PackError(Problem("", path or "(document)", "a plain value (no YAML tag)",
+                                f"a value tagged {node.tag}", node.start_mark.line + 1))
+    try:
+        value = yaml.safe_load(yaml.serialize(node))
+    except (yaml.YAMLError, ValueError, OverflowError):
+        return node.value  # e.g. 2016-13-01 looks like a date but is none: the field reader says so
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _node_to_python(node: yaml.Node, path: str, lines: dict[str, int],
+                    done: dict[int, Any] | None = None, open_: set[int] | None = None) -> Any:
+    """Plain Python data from a composed node, noting the line of every key path.
+
+    An alias is converted once (so alias chains cannot blow up); an alias inside its own anchor is refused.
+    """
+    done = {} if done is None else done
+    open_ = set() if open_ is None else open_
+    lines.setdefault(path, node.start_mark.line + 1)
+    if id(node) in open_:
+        raise PackError(Problem("", path or "(document)", "values that do not contain themselves",
+                                "an alias (*name) inside its own anchor (&name)", node.start_mark.line + 1))
+    if id(node) in done:
+        return done[id(node)]
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node, path)
+    open_.add(id(node))
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node)) if not isinstance(key_node, yaml.ScalarNode) \
-                else key_node.value
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise PackError(Problem("", path or "(document)", "a plain key (a name or a number)",
+                                        "a list or mapping used as a key", key_node.start_mark.line + 1))
+            key = key_node.value
             child = f"{path}.{key}" if path else str(key)
             if key in result:
                 raise PackError(Problem("", child, "each key once", "a key given twice", key_node.start_mark.line + 1))
             lines[child] = key_node.start_mark.line + 1
-            result[key] = _node_to_python(value_node, child, lines)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_node_to_python(item, f"{path}.{i}" if path else str(i), lines)
-                for i, item in enumerate(node.value)]
-    # Scalars: resolve with the safe loader's rules, but keep dates as ISO text (we parse them).
-    value = yaml.safe_load(yaml.serialize(node))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+            result[key] = _node_to_python(value_node, child, lines, done, open_)
+    else:
+        result = [_node_to_python(item, f"{path}.{i}" if path else str(i), lines, done, open_)
+                  for i, item in enumerate(node.value)]
+    open_.discard(id(node))
+    done[id(node)] = result
+    return result
 
 
 def read_yaml(pack: Path, name: str, *, required: bool = True) -> YamlDoc | None:
@@ -127,6 +160,9 @@ def read_yaml(pack: Path, name: str, *, required: bool = True) -> YamlDoc | None
     text = _decode(path, name)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise PackError(Problem(name, "(syntax)", "YAML nested a few levels deep",
+                                "lists or mappings nested too deeply to read")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise PackError(Problem(name, "(syntax)", "valid YAML",
@@ -136,6 +172,9 @@ def read_yaml(pack: Path, name: str, *, required: bool = True) -> YamlDoc | None
         return YamlDoc(name, {}, lines)
     try:
         data = _node_to_python(node, "", lines)
+    except RecursionError:
+        raise PackError(Problem(name, "(syntax)", "YAML nested a few levels deep",
+                                "lists or mappings nested too deeply to read")) from None
     except PackError as exc:
         p = exc.problem
         raise PackError(Problem(name, p.field, p.expected, p.found, p.line)) from None

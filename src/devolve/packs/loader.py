@@ -30,6 +30,8 @@ from devolve.packs.files import YamlDoc, read_csv, read_yaml
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 NATIONAL = "national"
 PARTNER_TYPES = tuple(t.value for t in PartnerType)
+MAX_DISTRICT_POPULATION = 100_000_000  # bounds that keep a typo (an extra 000…) from exhausting memory
+MAX_AREAS_PER_DISTRICT = 99_999
 CCG_SOURCES = ("ons-lsoa-ccg-2016", "ons-lsoa-ccg-2017", "ons-lsoa-ccg-2018", "ons-lsoa-ccg-2019",
                "ons-lsoa-ccg-2020")
 
@@ -170,8 +172,10 @@ def _read_districts(pack: Path) -> tuple[list[District], dict[str, int]]:
             raise row.fail("code", "each district once", f"'{code}' again")
         lines[code] = row.line
         districts.append(District(code, f.text(row.values["name"], fail("name")),
-                                  f.integer(row.values["population"], fail("population"), minimum=1),
-                                  f.integer(row.values["small_areas"], fail("small_areas"), minimum=1),
+                                  f.integer(row.values["population"], fail("population"), minimum=1,
+                                            maximum=MAX_DISTRICT_POPULATION),
+                                  f.integer(row.values["small_areas"], fail("small_areas"), minimum=1,
+                                            maximum=MAX_AREAS_PER_DISTRICT),
                                   f.text(row.values["source"], fail("source"))))
     if not districts:
         raise PackError(Problem("districts.csv", "(rows)", "at least one district", "none"))
@@ -256,6 +260,7 @@ def _read_contributions(pack: Path, partners: dict[str, dict], years, pooled: di
 
 def _read_district_ccgs(pack: Path, districts: dict[str, District], partners: dict[str, dict]) -> dict:
     result: dict[str, list[tuple[str, int]]] = {}
+    first_line: dict[str, int] = {}
     if not (pack / "district_ccgs.csv").is_file():
         for p in partners.values():
             if p["type"] == PartnerType.COMMISSIONER and p["code"].startswith("E38"):
@@ -268,11 +273,13 @@ def _read_district_ccgs(pack: Path, districts: dict[str, District], partners: di
         ccg = f.choice(row.values["ccg"], partners, fail("ccg"))
         result.setdefault(district, []).append(
             (ccg, f.integer(row.values["small_areas"], fail("small_areas"), minimum=1)))
+        first_line.setdefault(district, row.line)
     for code, pairs in result.items():
         if sum(n for _, n in pairs) != districts[code].small_areas:
             raise PackError(Problem("district_ccgs.csv", "small_areas",
-                                    f"CCG counts adding up to the district's {districts[code].small_areas} areas",
-                                    f"{sum(n for _, n in pairs)} for {code}"))
+                                    f"CCG counts adding up to the district's {districts[code].small_areas} areas "
+                                    f"(districts.csv)", f"{sum(n for _, n in pairs)} for {code}",
+                                    first_line[code]))
     return result
 
 
@@ -281,6 +288,7 @@ def _file_small_areas(pack: Path, districts: dict[str, District], partners: dict
                     ("code", "name", "district", "population", "pop_0_15", "pop_16_59", "pop_60_plus",
                      "imd_decile"), ("ccg", "msoa", "imd_rank", "synthetic"))
     seen: dict[str, str] = {}
+    records = []  # the rows with their numbers as read (so '1,800' becomes 1800 before the frame is built)
     for row in rows:
         code, district = row.values["code"], row.values["district"]
         if code in seen:
@@ -292,12 +300,20 @@ def _file_small_areas(pack: Path, districts: dict[str, District], partners: dict
         ccg = row.values.get("ccg", "")
         if ccg and ccg not in partners:
             raise row.fail("ccg", "a partner id from partners.csv", f"'{ccg}'")
-        pops = [f.integer(row.values[k], lambda e, x, k=k: row.fail(k, e, x), minimum=0)
+        pops = [f.integer(row.values[k], lambda e, x, k=k: row.fail(k, e, x), minimum=0,
+                          maximum=MAX_DISTRICT_POPULATION)
                 for k in ("population", *areas.BROAD_GROUPS)]
         if sum(pops[1:]) != pops[0]:
             raise row.fail("population", "the sum of pop_0_15, pop_16_59 and pop_60_plus", str(pops[0]))
-        f.integer(row.values["imd_decile"], lambda e, x: row.fail("imd_decile", e, x), minimum=1, maximum=10)
-    frame = pl.DataFrame([r.values for r in rows], schema={c: pl.Utf8 for c in rows[0].values}) if rows else None
+        record = dict(row.values, **{k: str(v) for k, v in zip(("population", *areas.BROAD_GROUPS), pops)})
+        record["imd_decile"] = str(f.integer(row.values["imd_decile"], lambda e, x: row.fail("imd_decile", e, x),
+                                             minimum=1, maximum=10))
+        if row.values.get("imd_rank", ""):
+            record["imd_rank"] = str(f.integer(row.values["imd_rank"], lambda e, x: row.fail("imd_rank", e, x),
+                                               minimum=1, maximum=32_844))  # ranks of the IoD2019's 32,844 LSOAs
+        f.boolean(row.values.get("synthetic", ""), lambda e, x: row.fail("synthetic", e, x))
+        records.append(record)
+    frame = pl.DataFrame(records, schema={c: pl.Utf8 for c in records[0]}) if records else None
     if frame is None:
         raise PackError(Problem("small_areas.csv", "(rows)", "at least one small area", "none"))
     for col in ("ccg", "msoa", "imd_rank"):
@@ -355,11 +371,13 @@ def _load(pack: Path, data_dir: Path, report: LoadReport) -> Deal:
                                rates])
         else:
             rates = national.activity_rates
-        overrides = sections.read_parameters(pack)
+        override_lines: dict[str, int] = {}
+        overrides = sections.read_parameters(pack, override_lines)
         unknown = sorted(set(overrides) - set(national.parameters))
         if unknown:
             raise PackError(Problem(f"parameters/{unknown[0].split('.')[0]}.yaml", unknown[0],
-                                    "a parameter of the national pack to override", f"'{unknown[0]}'"))
+                                    "a parameter of the national pack to override", f"'{unknown[0]}'",
+                                    override_lines.get(unknown[0])))
         return lines, rates, ParameterSet(national.parameters).merged(overrides)
 
     service_lines, activity_rates, parameters = report.timed("national rules and overrides", rules)
@@ -403,6 +421,13 @@ def _load(pack: Path, data_dir: Path, report: LoadReport) -> Deal:
     partner_records = tuple(Partner(p["id"], p["name"], p["type"], p["code"], p["districts"], p["source"],
                                     p["contributions"], p["note"]) for p in partners.values())
     synthetic_items = list(ident["synthetic"])
+    synthetic_parameters = sorted(path for path in parameters if parameters[path].synthetic)
+    if synthetic_parameters:
+        synthetic_items.append(f"{len(synthetic_parameters)} of {len(parameters)} national or deal parameters "
+                               f"({', '.join(synthetic_parameters)})")
+    if bool(activity_rates["synthetic"].any()):
+        synthetic_items.append("activity rates by age band and sex (activity_rates.csv; "
+                               "see docs/method/activity-rates.md)")
     synthetic_items += [f"source {sid}: generated (official file not in {data_dir})"
                         for sid, origin in sorted(data.items()) if origin == "synthetic"]
     return Deal(

@@ -11,7 +11,7 @@ import polars as pl
 from devolve.domain.errors import PackError, Problem
 from devolve.domain.parameters import UNITS, Parameter
 from devolve.domain.periods import FinancialYear
-from devolve.domain.records import GovernanceRules, Scheme, SchemeEffect, ServiceLine, Target
+from devolve.domain.records import GovernanceRules, PartnerType, Scheme, SchemeEffect, ServiceLine, Target
 from devolve.packs import fields as f
 from devolve.packs.files import YamlDoc, read_csv, read_yaml
 
@@ -21,6 +21,7 @@ PROPOSAL_KINDS = ("fund_scheme", "virement", "change_parameter", "adopt_target",
                   "estate_change")
 SETTINGS = ("hospital", "primary_care", "community", "mental_health", "prescribing", "social_care")
 DIRECTIONS = ("higher_is_better", "lower_is_better")
+PARTNER_TYPES = tuple(t.value for t in PartnerType)
 
 
 # --- parameters ---------------------------------------------------------------------------------
@@ -63,8 +64,11 @@ def _walk_parameters(doc: YamlDoc, node, path: str, out: dict[str, Parameter]) -
                    f.show(node))
 
 
-def read_parameters(pack: Path) -> dict[str, Parameter]:
-    """All ``parameters/*.yaml`` files; a file's stem is the first part of each path."""
+def read_parameters(pack: Path, lines: dict[str, int] | None = None) -> dict[str, Parameter]:
+    """All ``parameters/*.yaml`` files; a file's stem is the first part of each path.
+
+    ``lines``, when given, receives the line of each parameter in its file (for later errors).
+    """
     folder = pack / "parameters"
     out: dict[str, Parameter] = {}
     if not folder.is_dir():
@@ -73,7 +77,10 @@ def read_parameters(pack: Path) -> dict[str, Parameter]:
         doc = read_yaml(folder, path.name)
         named = YamlDoc(f"parameters/{path.name}", doc.data,
                         {f"{path.stem}.{k}" if k else path.stem: v for k, v in doc.lines.items()})
+        before = set(out)
         _walk_parameters(named, doc.data, path.stem, out)
+        if lines is not None:
+            lines.update({key: named.line_of(key) for key in set(out) - before})
     return out
 
 
@@ -197,8 +204,8 @@ def read_governance(pack: Path, partners: dict) -> GovernanceRules:
         raise doc.fail("weights", "voting weights for the weighted majority rule", "none")
     groups = []
     for i, group in enumerate(f.sequence(data.get("double_majority_groups", []), fail("double_majority_groups"))):
-        groups.append(tuple(f.text(kind, fail(f"double_majority_groups.{i}"))
-                            for kind in f.sequence(group, fail(f"double_majority_groups.{i}"))))
+        groups.append(tuple(f.choice(kind, PARTNER_TYPES, fail(f"double_majority_groups.{i}.{j}"))
+                            for j, kind in enumerate(f.sequence(group, fail(f"double_majority_groups.{i}")))))
     if rule == "double_majority" and len(groups) != 2:
         raise doc.fail("double_majority_groups", "two groups of partner types", f"{len(groups)} group(s)")
     reserved = tuple(f.choice(k, PROPOSAL_KINDS, fail(f"reserved_matters.{i}"))

@@ -29,7 +29,11 @@ services:
 test: $(STAMP) services
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
+$(VENV)/.bench-installed: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	@touch $@
+
+bench: $(VENV)/.bench-installed
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:

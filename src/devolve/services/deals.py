@@ -1,4 +1,4 @@
-"""Use cases that combine the packs, data and engines: the one thing interfaces call.
+"""Use cases about deals: list, load, validate, summarise, create.
 
 Functions here compute and return plain data (dicts, tables); writing files is left to
 `devolve.interfaces.report` and the CLI.
@@ -7,8 +7,6 @@ Functions here compute and return plain data (dicts, tables); writing files is l
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,8 +18,6 @@ from devolve.domain.errors import ParameterError
 from devolve.domain.periods import FinancialYear
 from devolve.domain.records import Deal, PartnerType
 from devolve.packs import builder, loader
-
-Progress = Callable[[str], None]
 
 
 def list_deals() -> list[dict[str, Any]]:
@@ -114,23 +110,3 @@ def new_deal(deal_id: str, name: str, districts: list[str], start: date, out: Pa
     deal = loader.load_deal(path, data_dir=folder)
     return {"id": deal.id, "path": str(path.resolve()), "districts": len(deal.districts),
             "small_areas": deal.small_areas.height, "population": deal.total_population}
-
-
-@dataclass(frozen=True)
-class RunResult:
-    deal: Deal
-    summary: dict[str, Any]
-
-
-def run_pipeline(ref: str | Path, data_dir: str | Path | None = None,
-                 progress: Progress | None = None) -> RunResult:
-    """The main job's computing half: load and validate the deal, then summarise it.
-
-    Later engines (neighbourhoods, allocation, forecast, indicators, books) add their stages here.
-    """
-    step = progress or (lambda _name: None)
-    step("load and validate the deal")
-    deal = load(ref, data_dir)
-    step("summarise the deal")
-    summary = deal_summary(deal)
-    return RunResult(deal, summary)

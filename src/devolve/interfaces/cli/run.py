@@ -12,7 +12,7 @@ from devolve import __version__, services
 from devolve.interfaces.cli.common import DataDirOption, JsonOption, console, handles_errors, print_json
 from devolve.interfaces.report.html import write_report
 
-STAGES = ("load and validate the deal", "summarise the deal", "write the report")
+STAGES = (*services.STAGES, "write the report")
 
 
 @handles_errors

@@ -1,0 +1,37 @@
+"""Shared test fixtures: where the real data are, and how to run the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data" / "uk"
+
+
+def real_data_dir() -> Path | None:
+    return SHARED_DATA if (SHARED_DATA / "imd2019_lsoa11_population_denominators_mid2015.csv").is_file() else None
+
+
+@pytest.fixture
+def real_data() -> Path:
+    folder = real_data_dir()
+    if folder is None:
+        pytest.skip("the real data copies in ../shared/data/uk are not present")
+    return folder
+
+
+@pytest.fixture
+def empty_data(tmp_path: Path) -> Path:
+    folder = tmp_path / "no-data"
+    folder.mkdir()
+    return folder
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run `devolve ARGS…` in a fresh interpreter, as a user would."""
+    return subprocess.run([sys.executable, "-m", "devolve.interfaces.cli.main", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout)

@@ -160,6 +160,30 @@ class Fact:
     year: FinancialYear | None = None
 
 
+#: Kinds of public building an estate register may list: (can host a neighbourhood hub, services
+#: can move out into a shared building). Hospitals, fire and police stations, depots and care homes
+#: stay where they are; a vacant building of any kind may be released.
+BUILDING_TYPES: Mapping[str, tuple[bool, bool]] = MappingProxyType({
+    "health_centre": (True, True), "gp_surgery": (True, True), "clinic": (True, True),
+    "community_centre": (True, True), "library": (True, True), "council_office": (True, True),
+    "jobcentre": (True, True), "leisure_centre": (True, False), "day_centre": (False, True),
+    "housing_office": (False, True), "office": (False, True), "hospital": (False, False),
+    "ambulance_station": (False, False), "fire_station": (False, False), "police_station": (False, False),
+    "depot": (False, False), "care_home": (False, False), "other": (False, False),
+})
+#: The estate register a deal may carry (estate.csv): one public building a row. Money in pence.
+ESTATE_SCHEMA: Mapping[str, pl.DataType] = MappingProxyType({
+    "id": pl.Utf8, "name": pl.Utf8, "type": pl.Utf8, "owner": pl.Utf8, "lon": pl.Float64, "lat": pl.Float64,
+    "easting": pl.Float64, "northing": pl.Float64, "floor_area_m2": pl.Float64, "running_cost_pence": pl.Int64,
+    "condition": pl.Utf8, "utilisation": pl.Float64, "current_use": pl.Utf8, "source": pl.Utf8,
+    "synthetic": pl.Boolean,
+})
+
+
+def empty_estate() -> pl.DataFrame:
+    return pl.DataFrame(schema=dict(ESTATE_SCHEMA))
+
+
 @dataclass(frozen=True)
 class Deal:
     id: str
@@ -187,6 +211,7 @@ class Deal:
     sources: Mapping[str, str]            # citation id → full citation
     synthetic_items: tuple[str, ...]      # what in the pack is synthetic, in words
     pack_path: str
+    estate: pl.DataFrame = field(default_factory=empty_estate)  # public buildings (estate.csv); may be empty
 
     def __post_init__(self) -> None:
         for name in ("pooled_budget", "transformation_fund", "data", "sources"):

@@ -15,6 +15,7 @@ from devolve.domain.periods import FinancialYear
 
 Fail = Callable[[str, str], PackError]  # (expected, found) -> error
 MAX_POUNDS = 10**12  # a trillion pounds: far above any deal, and sums stay within 64-bit pence
+_GROUPED = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")  # commas only between thousands: 1,234,567.5
 
 
 def show(value: Any) -> str:
@@ -45,7 +46,10 @@ def integer(value: Any, fail: Fail, *, minimum: int | None = None, maximum: int 
         raise fail("a whole number", show(value))
     try:
         if isinstance(value, str):
-            cleaned = value.replace(",", "").strip()
+            cleaned = value.strip()
+            if "," in cleaned and not _GROUPED.fullmatch(cleaned):
+                raise fail("a whole number (commas, if any, between thousands)", show(value))
+            cleaned = cleaned.replace(",", "")
             if not re.fullmatch(r"-?[0-9]+", cleaned):
                 raise ValueError
             result = int(cleaned)
@@ -69,6 +73,8 @@ def integer(value: Any, fail: Fail, *, minimum: int | None = None, maximum: int 
 def number(value: Any, fail: Fail, *, minimum: float | None = None, maximum: float | None = None) -> float:
     if isinstance(value, bool):
         raise fail("a number", show(value))
+    if isinstance(value, str) and "," in value and not _GROUPED.fullmatch(value.strip()):
+        raise fail("a number (commas, if any, between thousands)", show(value))
     try:
         result = float(value.replace(",", "")) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):

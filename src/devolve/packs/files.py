@@ -34,6 +34,8 @@ class YamlDoc:
     lines: dict[str, int]
 
     def line_of(self, path: str) -> int | None:
+        if path == "(document)":
+            return self.lines.get("")
         while path:
             if path in self.lines:
                 return self.lines[path]
@@ -96,17 +98,27 @@ def read_csv(pack: Path, name: str, required: tuple[str, ...], optional: tuple[s
     return rows
 
 
-# Scalar tags a pack may use (those YAML resolves by itself); any other tag (!!python/..., !!binary,
-# !custom) is refused rather than constructed.
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+# Tags a pack may use (those YAML resolves by itself for plain values, lists and mappings); any other tag
+# (!!python/..., !!binary, !custom) is refused rather than constructed.
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}"
+               for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+
+
+def _check_tag(node: yaml.Node, path: str) -> None:
+    if node.tag not in _PLAIN_TAGS:
+        raise PackError(Problem("", path or "(document)", "a plain value (no YAML tag)",
+                                f"a value tagged {node.tag.replace('tag:yaml.org,2002:', '!!')}",
+                                node.start_mark.line + 1))
+
+
+_SAFE = yaml.constructor.SafeConstructor()
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: the same nodes, much faster
 
 
 def _scalar(node: yaml.ScalarNode, path: str) -> Any:
-    if node.tag not in _PLAIN_TAGS:
-        raise PackError(Problem("", path or "(document)", "a plain value (no YAML tag)",
-                                f"a value tagged {node.tag}", node.start_mark.line + 1))
-    try:
-        value = yaml.safe_load(yaml.serialize(node))
+    _check_tag(node, path)
+    try:  # the safe loader's own constructor for the resolved tag (no re-parsing, no cache kept)
+        value = _SAFE.yaml_constructors[node.tag](_SAFE, node)
     except (yaml.YAMLError, ValueError, OverflowError):
         return node.value  # e.g. 2016-13-01 looks like a date but is none: the field reader says so
     if hasattr(value, "isoformat"):
@@ -130,6 +142,7 @@ def _node_to_python(node: yaml.Node, path: str, lines: dict[str, int],
         return done[id(node)]
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node, path)
+    _check_tag(node, path)  # a list or mapping tagged !!python/object/apply:… is refused, not read as plain data
     open_.add(id(node))
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
@@ -159,14 +172,16 @@ def read_yaml(pack: Path, name: str, *, required: bool = True) -> YamlDoc | None
         raise PackError(Problem(name, "(file)", f"a file {name} in the pack", "no such file"), pack)
     text = _decode(path, name)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except RecursionError:
         raise PackError(Problem(name, "(syntax)", "YAML nested a few levels deep",
                                 "lists or mappings nested too deeply to read")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise PackError(Problem(name, "(syntax)", "valid YAML",
-                                str(getattr(exc, "problem", exc)), mark.line + 1 if mark else None)) from None
+        found = str(getattr(exc, "problem", exc))
+        if mark is not None and text[mark.index:mark.index + 1] == "\t":
+            found += " (a tab: indent with spaces)"
+        raise PackError(Problem(name, "(syntax)", "valid YAML", found, mark.line + 1 if mark else None)) from None
     lines: dict[str, int] = {}
     if node is None:
         return YamlDoc(name, {}, lines)

@@ -22,6 +22,7 @@ from devolve.domain.errors import InputError, PackError, Problem
 from devolve.domain.parameters import UNITS, ParameterSet
 from devolve.domain.periods import FinancialYear, financial_years
 from devolve.domain.records import Deal, District, Fact, Partner, PartnerType
+from devolve.packs import estate as estate_register
 from devolve.packs import fields as f
 from devolve.packs import sections
 from devolve.packs import small_areas as areas
@@ -206,9 +207,10 @@ def _read_partners(pack: Path, district_codes: set[str]) -> dict[str, dict]:
 
 def _read_budget(pack: Path, years: tuple[FinancialYear, ...]) -> tuple[dict, dict]:
     doc = read_yaml(pack, "budget.yaml")
+    data = f.mapping(doc.data, _fail(doc, "(document)"))
     out = []
     for key in ("pooled_budget", "transformation_fund"):
-        block = f.mapping(doc.data.get(key), _fail(doc, key))
+        block = f.mapping(data.get(key), _fail(doc, key))
         f.text(block.get("source"), _fail(doc, f"{key}.source"))
         amounts = {}
         for label, amount in f.mapping(block.get("years_gbp"), _fail(doc, f"{key}.years_gbp")).items():
@@ -288,6 +290,7 @@ def _file_small_areas(pack: Path, districts: dict[str, District], partners: dict
                     ("code", "name", "district", "population", "pop_0_15", "pop_16_59", "pop_60_plus",
                      "imd_decile"), ("ccg", "msoa", "imd_rank", "synthetic"))
     seen: dict[str, str] = {}
+    last_line: dict[str, int] = {}  # each district's last row: where a wrong district total shows
     records = []  # the rows with their numbers as read (so '1,800' becomes 1800 before the frame is built)
     for row in rows:
         code, district = row.values["code"], row.values["district"]
@@ -297,6 +300,7 @@ def _file_small_areas(pack: Path, districts: dict[str, District], partners: dict
         seen[code] = district
         if district not in districts:
             raise row.fail("district", "a district code from districts.csv", f"'{district}'")
+        last_line[district] = row.line
         ccg = row.values.get("ccg", "")
         if ccg and ccg not in partners:
             raise row.fail("ccg", "a partner id from partners.csv", f"'{ccg}'")
@@ -304,7 +308,8 @@ def _file_small_areas(pack: Path, districts: dict[str, District], partners: dict
                           maximum=MAX_DISTRICT_POPULATION)
                 for k in ("population", *areas.BROAD_GROUPS)]
         if sum(pops[1:]) != pops[0]:
-            raise row.fail("population", "the sum of pop_0_15, pop_16_59 and pop_60_plus", str(pops[0]))
+            raise row.fail("population", "the sum of pop_0_15, pop_16_59 and pop_60_plus",
+                           f"{pops[0]} (the three add up to {sum(pops[1:])})")
         record = dict(row.values, **{k: str(v) for k, v in zip(("population", *areas.BROAD_GROUPS), pops)})
         record["imd_decile"] = str(f.integer(row.values["imd_decile"], lambda e, x: row.fail("imd_decile", e, x),
                                              minimum=1, maximum=10))
@@ -331,7 +336,8 @@ def _file_small_areas(pack: Path, districts: dict[str, District], partners: dict
         if got["population"] != d.population or got["len"] != d.small_areas:
             raise PackError(Problem("small_areas.csv", "population",
                                     f"{d.small_areas} areas with {d.population} residents in {code} (districts.csv)",
-                                    f"{got['len']} areas with {got['population']} residents"))
+                                    f"{got['len']} areas with {got['population']} residents",
+                                    last_line.get(code)))
     return frame
 
 
@@ -384,9 +390,15 @@ def _load(pack: Path, data_dir: Path, report: LoadReport) -> Deal:
     schemes = report.timed("schemes", lambda: sections.read_schemes(pack, years, service_lines, partners))
     committed = sum(s.total_investment for s in schemes)
     if fund and committed > sum(fund.values()):
-        raise PackError(Problem("schemes.yaml", "investment_gbp",
-                                f"scheme investment within the transformation fund £{sum(fund.values()) / 100:,.0f}",
-                                f"£{committed / 100:,.0f} in all"))
+        running = 0
+        for at, scheme in enumerate(schemes):  # point at the scheme with which the total passes the fund
+            running += scheme.total_investment
+            if running > sum(fund.values()):
+                break
+        raise read_yaml(pack, "schemes.yaml").fail(
+            f"schemes.{at}.investment_gbp",
+            f"scheme investment within the transformation fund £{sum(fund.values()) / 100:,.0f}",
+            f"£{committed / 100:,.0f} in all (the total passes the fund at scheme '{scheme.id}')")
     governance = report.timed("governance", lambda: sections.read_governance(pack, partners))
     targets = report.timed("targets", lambda: {**national.targets, **sections.read_targets(pack, "local")})
     ccgs = _read_district_ccgs(pack, districts, partners)
@@ -412,12 +424,15 @@ def _load(pack: Path, data_dir: Path, report: LoadReport) -> Deal:
                 data = {"imd2019-population": "synthetic", "imd2019-domains": "synthetic"}
                 if ident["ccg_source"]:
                     data[ident["ccg_source"]] = "synthetic"
+        frame, need_origin = areas.attach_need_indicators(frame, data_dir, ident["id"])
+        data.update({k: v for k, v in need_origin.items() if data.get(k) != "synthetic"})
         profile, profile_origin = areas.age_sex_profile(data_dir, codes, list(national.age_bands),
                                                         national.age_profile)
         data["ons-mye-2015-2016"] = profile_origin
         return frame, areas.population_by_age_sex(frame, profile), data
 
     small, population, data = report.timed("small areas", attach)
+    estate = report.timed("estate", lambda: estate_register.read_pack_estate(pack, partners))
     partner_records = tuple(Partner(p["id"], p["name"], p["type"], p["code"], p["districts"], p["source"],
                                     p["contributions"], p["note"]) for p in partners.values())
     synthetic_items = list(ident["synthetic"])
@@ -430,6 +445,9 @@ def _load(pack: Path, data_dir: Path, report: LoadReport) -> Deal:
                                "see docs/method/activity-rates.md)")
     synthetic_items += [f"source {sid}: generated (official file not in {data_dir})"
                         for sid, origin in sorted(data.items()) if origin == "synthetic"]
+    if estate["synthetic"].any():
+        synthetic_items.append(f"estate register ({estate_register.FILE}): {int(estate['synthetic'].sum())} "
+                               "synthetic buildings")
     return Deal(
         id=ident["id"], name=ident["name"], description=ident["description"], start=ident["start"],
         years=ident["years"], partners=partner_records, districts=tuple(districts_list), small_areas=small,
@@ -439,7 +457,7 @@ def _load(pack: Path, data_dir: Path, report: LoadReport) -> Deal:
         targets=tuple(targets.values()), priorities=ident["priorities"], facts=ident["facts"],
         parameters=parameters, neighbourhood_band=ident["band"], data=data,
         sources={**national.sources, **ident["sources"]}, synthetic_items=tuple(synthetic_items),
-        pack_path=str(pack),
+        pack_path=str(pack), estate=estate,
     )
 
 

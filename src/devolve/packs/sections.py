@@ -74,7 +74,12 @@ def read_parameters(pack: Path, lines: dict[str, int] | None = None) -> dict[str
     if not folder.is_dir():
         return out
     for path in sorted(folder.glob("*.yaml")):
-        doc = read_yaml(folder, path.name)
+        try:
+            doc = read_yaml(pack, f"parameters/{path.name}")
+        except PackError as exc:  # keys named as everywhere else: the file's stem first (unit_costs.x)
+            p = exc.problem
+            field = p.field if p.field.startswith("(") else f"{path.stem}.{p.field}"
+            raise PackError(Problem(p.file, field, p.expected, p.found, p.line), exc.pack) from None
         named = YamlDoc(f"parameters/{path.name}", doc.data,
                         {f"{path.stem}.{k}" if k else path.stem: v for k, v in doc.lines.items()})
         before = set(out)
@@ -132,7 +137,8 @@ def read_schemes(pack: Path, years: tuple[FinancialYear, ...], service_lines, pa
     doc = read_yaml(pack, "schemes.yaml", required=False)
     if doc is None:
         return ()
-    items = f.sequence(doc.data.get("schemes", []), lambda e, found: doc.fail("schemes", e, found))
+    data = f.mapping(doc.data, lambda e, found: doc.fail("(document)", e, found))
+    items = f.sequence(data.get("schemes", []), lambda e, found: doc.fail("schemes", e, found))
     schemes: list[Scheme] = []
     for i, item in enumerate(items):
         at = f"schemes.{i}"
@@ -250,7 +256,8 @@ def read_targets(pack: Path, scope_default: str) -> dict[str, Target]:
     if doc is None:
         return {}
     targets: dict[str, Target] = {}
-    for i, item in enumerate(f.sequence(doc.data.get("targets", []), lambda e, found: doc.fail("targets", e, found))):
+    data = f.mapping(doc.data, lambda e, found: doc.fail("(document)", e, found))
+    for i, item in enumerate(f.sequence(data.get("targets", []), lambda e, found: doc.fail("targets", e, found))):
         at = f"targets.{i}"
         fail = lambda field: (lambda e, found: doc.fail(f"{at}.{field}", e, found))  # noqa: E731
         item = f.mapping(item, lambda e, found: doc.fail(at, e, found))

@@ -206,3 +206,118 @@ def population_by_age_sex(small_areas: pl.DataFrame, profile: pl.DataFrame) -> p
             .select(pl.col("code").alias("area"), "district", "age_band", "sex",
                     (pl.col("group_pop") * pl.col("share")).alias("population"))
             .sort("area", "age_band", "sex"))
+
+
+# --- need indicators (deprivation domains and health) -------------------------------------------
+
+#: Columns :func:`attach_need_indicators` adds to a deal's small areas. Ranks are IoD2019 domain
+#: ranks (1 = most deprived of England's 32,844 LSOAs); numerators are File 8 counts (null where
+#: the publisher suppressed a small count); the four health indicators are File 8's, where a
+#: higher value means more illness, morbidity or premature death.
+NEED_SCHEMA = {
+    "income_rank": pl.Int64, "employment_rank": pl.Int64, "health_rank": pl.Int64,
+    "income_numerator": pl.Int64, "employment_numerator": pl.Int64, "older_income_numerator": pl.Int64,
+    "illness_ratio": pl.Float64, "acute_morbidity": pl.Float64, "mood_anxiety": pl.Float64, "ypll": pl.Float64,
+}
+_FILE8_COLUMNS = {
+    "income_domain_numerator": "income_numerator",
+    "employment_domain_numerator": "employment_numerator",
+    "income_deprivation_affecting_older_people_index_idaopi_numerator": "older_income_numerator",
+    "comparative_illness_and_disability_ratio_indicator": "illness_ratio",
+    "acute_morbidity_indicator": "acute_morbidity",
+    "mood_and_anxiety_disorders_indicator": "mood_anxiety",
+    "years_of_potential_life_lost_indicator": "ypll",
+}
+IOD_AREAS = 32_844
+# Shape of the synthetic indicators only (never used by a model): for each, England's
+# population-weighted mean and standard deviation over the 32,844 LSOAs (IoD2019 File 8 divided by
+# the File 6 denominators, computed by devolve), the correlation with the area's deprivation score
+# that the real files show (about that of each with the IMD rank), the lowest value allowed, and
+# the denominator column of a rate (None for the health indicators, which are not rates).
+_SYNTHETIC_SHAPE = {
+    "income_numerator": (0.1282, 0.0936, 0.90, 0.0, "population"),
+    "employment_numerator": (0.0994, 0.0669, 0.87, 0.0, "pop_16_59"),
+    "older_income_numerator": (0.1681, 0.1304, 0.80, 0.0, "pop_60_plus"),
+    "illness_ratio": (116.82, 50.86, 0.87, 30.0, None),
+    "acute_morbidity": (118.64, 28.82, 0.74, 40.0, None),
+    "mood_anxiety": (-0.0446, 0.8142, 0.40, -3.5, None),
+    "ypll": (57.06, 14.16, 0.70, 15.0, None),
+}
+_SYNTHETIC_RANK_CORRELATION = {"income_rank": 0.95, "employment_rank": 0.93, "health_rank": 0.85}
+_LOGISTIC_SCALE = 3 ** 0.5 / np.pi  # a logistic variable with this scale has a standard deviation of one
+
+
+def _deprivation_score(frame: pl.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """A standardised deprivation score per area (higher = more deprived) from its IMD rank, or
+    from its decile (a random rank within it) where the rank is not known."""
+    rank = frame["imd_rank"].to_numpy(allow_copy=True).astype(float) if "imd_rank" in frame.columns else None
+    decile = frame["imd_decile"].fill_null(5).to_numpy().astype(float)
+    from_decile = (decile - 1 + rng.uniform(0.0, 1.0, size=frame.height)) * IOD_AREAS / 10
+    if rank is None:
+        rank = from_decile
+    else:
+        rank = np.where(np.isnan(rank), from_decile, rank)
+    share = np.clip((rank - 0.5) / IOD_AREAS, 1e-6, 1 - 1e-6)
+    return -np.log(share / (1 - share)) * _LOGISTIC_SCALE
+
+
+def synthetic_need_indicators(frame: pl.DataFrame, salt: str) -> pl.DataFrame:
+    """Seeded synthetic domain ranks and File 8-like indicators, correlated with each area's IMD
+    rank as the real files are. The same areas and salt give the same values on every machine."""
+    rng = np.random.default_rng(seed_for("need-indicators", salt))
+    score = _deprivation_score(frame, rng)
+    n = frame.height
+    columns: dict[str, np.ndarray] = {}
+    for name, rho in _SYNTHETIC_RANK_CORRELATION.items():
+        domain = rho * score + np.sqrt(1 - rho ** 2) * rng.standard_normal(n)
+        share = 1 / (1 + np.exp(domain / _LOGISTIC_SCALE))
+        columns[name] = np.clip(np.ceil(share * IOD_AREAS), 1, IOD_AREAS).astype(np.int64)
+    for name, (mean, sd, rho, floor, denominator) in _SYNTHETIC_SHAPE.items():
+        z = rho * score + np.sqrt(1 - rho ** 2) * rng.standard_normal(n)
+        value = np.maximum(floor, mean + sd * z)
+        if denominator is None:
+            columns[name] = np.round(value, 3)
+        else:
+            count = value * frame[denominator].fill_null(0).to_numpy()
+            columns[name] = (np.round(count / 5) * 5).astype(np.int64)  # File 8 counts are multiples of 5
+    return pl.DataFrame({"code": frame["code"], **columns}).cast({"code": pl.Utf8, **NEED_SCHEMA})
+
+
+def attach_need_indicators(frame: pl.DataFrame, data_dir: Path | None, salt: str) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The small areas with the :data:`NEED_SCHEMA` columns, and where each source came from.
+
+    Real when the official files are present and hold every area (real 2011 LSOA codes); otherwise
+    seeded synthetic values (labelled ``synthetic``), so a deal always carries its need indicators.
+    """
+    origin: dict[str, str] = {}
+    synthetic = None
+    domains_path = readers.locate("imd2019-domains", data_dir) if data_dir else None
+    indicators_path = readers.locate("imd2019-indicators", data_dir) if data_dir else None
+    ranks = None
+    if domains_path is not None:
+        ranks = readers.read_imd_domains(domains_path).select("code", *_SYNTHETIC_RANK_CORRELATION)
+        ranks = frame.select("code").join(ranks, on="code", how="left", maintain_order="left")
+        if ranks.null_count().sum_horizontal().item() or ranks.height != frame.height:
+            ranks = None
+    if ranks is None:
+        synthetic = synthetic_need_indicators(frame, salt)
+        ranks = synthetic.select("code", *_SYNTHETIC_RANK_CORRELATION)
+    else:
+        origin["imd2019-domains"] = "real"
+    values = None
+    if indicators_path is not None:
+        file8 = readers.read_indicators(indicators_path)
+        missing = [c for c in _FILE8_COLUMNS if c not in file8.columns]
+        if missing:
+            raise DataSourceError(f"{indicators_path.name} has no column {missing[0]} (IoD2019 File 8)")
+        file8 = file8.select("code", *[pl.col(src).alias(dst) for src, dst in _FILE8_COLUMNS.items()])
+        found = frame.select("code").join(file8, on="code", how="semi").height
+        if found == frame.height:
+            values = frame.select("code").join(file8, on="code", how="left", maintain_order="left")
+            origin["imd2019-indicators"] = "real"
+    if values is None:
+        synthetic = synthetic if synthetic is not None else synthetic_need_indicators(frame, salt)
+        values = synthetic.select("code", *_FILE8_COLUMNS.values())
+        origin["imd2019-indicators"] = "synthetic"
+    need = ranks.join(values, on="code", how="left", maintain_order="left").cast(NEED_SCHEMA)
+    return frame.join(need, on="code", how="left", maintain_order="left"), origin

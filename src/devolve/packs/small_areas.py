@@ -283,7 +283,8 @@ def synthetic_need_indicators(frame: pl.DataFrame, salt: str) -> pl.DataFrame:
     return pl.DataFrame({"code": frame["code"], **columns}).cast({"code": pl.Utf8, **NEED_SCHEMA})
 
 
-def attach_need_indicators(frame: pl.DataFrame, data_dir: Path | None, salt: str) -> tuple[pl.DataFrame, dict[str, str]]:
+def attach_need_indicators(frame: pl.DataFrame, data_dir: Path | None,
+                           salt: str) -> tuple[pl.DataFrame, dict[str, str]]:
     """The small areas with the :data:`NEED_SCHEMA` columns, and where each source came from.
 
     Real when the official files are present and hold every area (real 2011 LSOA codes); otherwise

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from devolve.interfaces.cli import data, deals, run
+from devolve.interfaces.cli import allocate, data, deals, run
 
 app = typer.Typer(
     name="devolve",
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(deals.app, name="deals")
 app.add_typer(data.app, name="data")
 app.command("run")(run.run_command)
+app.command("allocate")(allocate.allocate_command)
 
 
 def main() -> None:

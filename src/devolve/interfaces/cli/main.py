@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from devolve.interfaces.cli import allocate, data, deals, run
+from devolve.interfaces.cli import allocate, data, deals, forecast, indicators, run
 
 app = typer.Typer(
     name="devolve",
@@ -22,6 +22,9 @@ app.add_typer(deals.app, name="deals")
 app.add_typer(data.app, name="data")
 app.command("run")(run.run_command)
 app.command("allocate")(allocate.allocate_command)
+app.command("forecast")(forecast.forecast_command)
+app.command("indicators")(indicators.indicators_command)
+app.command("compare")(indicators.compare_command)
 
 
 def main() -> None:

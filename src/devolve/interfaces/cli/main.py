@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from devolve.interfaces.cli import allocate, data, deals, flow, forecast, indicators, run
+from devolve.interfaces.cli import allocate, data, deals, flow, forecast, indicators, optimise, run
 
 app = typer.Typer(
     name="devolve",
@@ -26,6 +26,7 @@ app.command("forecast")(forecast.forecast_command)
 app.command("indicators")(indicators.indicators_command)
 app.command("compare")(indicators.compare_command)
 app.command("flow")(flow.flow_command)
+app.command("optimise")(optimise.optimise_command)
 
 
 def main() -> None:

@@ -21,8 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import shapely
-from pyproj import Transformer
 
 from devolve.domain.errors import PackError, Problem
 from devolve.domain.records import BUILDING_TYPES, ESTATE_SCHEMA, Partner, PartnerType, empty_estate
@@ -42,10 +40,14 @@ WGS84, BNG = "EPSG:4326", "EPSG:27700"
 
 
 def _to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from pyproj import Transformer  # imported here: loading a pack without a register stays light
+
     return Transformer.from_crs(WGS84, BNG, always_xy=True).transform(lon, lat)
 
 
 def _to_wgs84(easting: np.ndarray, northing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from pyproj import Transformer
+
     return Transformer.from_crs(BNG, WGS84, always_xy=True).transform(easting, northing)
 
 
@@ -176,6 +178,8 @@ def _owners(partners: Sequence[Partner], district: str, district_names: dict[str
 
 
 def _point_in(polygon, rng: np.random.Generator) -> tuple[float, float]:
+    import shapely
+
     inner = polygon.buffer(-INSET_M)
     target = inner if not inner.is_empty else polygon
     xmin, ymin, xmax, ymax = target.bounds

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from devolve.interfaces.cli import allocate, data, deals, flow, forecast, indicators, optimise, run
+from devolve.interfaces.cli import allocate, data, deals, flow, forecast, indicators, optimise, places, run
 
 app = typer.Typer(
     name="devolve",
@@ -27,6 +27,8 @@ app.command("indicators")(indicators.indicators_command)
 app.command("compare")(indicators.compare_command)
 app.command("flow")(flow.flow_command)
 app.command("optimise")(optimise.optimise_command)
+app.command("neighbourhoods")(places.neighbourhoods_command)
+app.command("estate")(places.estate_command)
 
 
 def main() -> None:

@@ -94,18 +94,27 @@ def test_unknown_deal_is_a_clear_error_with_exit_code_2():
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_run_writes_an_offline_report_and_a_summary(tmp_path, empty_data):
-    result = run_cli("run", "greater-manchester-2016", "--out", str(tmp_path / "report"),
-                     "--data-dir", str(empty_data), "--json")
+@pytest.mark.slow
+def test_run_writes_an_offline_report_and_every_file(tmp_path, empty_data):
+    out = tmp_path / "report"
+    result = run_cli("run", "greater-manchester-2016", "--out", str(out), "--runs", "40",
+                     "--replications", "10", "--data-dir", str(empty_data), "--json")
     payload = _json(result)
     html = Path(payload["report"]).read_text(encoding="utf-8")
     assert "Greater Manchester" in html
     assert "<script src=" not in html  # nothing fetched from the network: Plotly is inlined
     assert "Plotly.newPlot" in html and "plotly.js" in html.lower()
     assert "synthetic" in html  # synthetic data are labelled where they are used
-    summary = json.loads(Path(payload["summary"]).read_text())
-    assert summary["population"] == 2_752_015
-    assert not list((tmp_path / "report").glob("*.part"))
+    for section in ("neighbourhoods", "allocation", "forecast", "outcomes", "flow", "portfolio", "books"):
+        assert f'id="{section}"' in html, section
+    summary = json.loads(Path(payload["files"]["json"]).read_text())
+    assert summary["deal"]["population"] == 2_752_015
+    assert summary["allocation"]["total_allocated_gbp"] == summary["allocation"]["pool_gbp"]
+    assert summary["books"]["verified"] is True
+    for kind in ("workbook", "geopackage", "geojson"):
+        assert Path(payload["files"][kind]).stat().st_size > 0, kind
+    assert (out / "parquet" / "allocation_district.parquet").is_file()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".part")]
 
 
 def test_run_on_a_broken_pack_writes_nothing(tmp_path):

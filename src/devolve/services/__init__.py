@@ -5,7 +5,7 @@ re-exported here so interfaces write ``services.deal_summary(...)``.
 """
 
 from devolve.services.deals import deal_summary, list_deals, load, new_deal, parameter_table, validate
-from devolve.services.pipeline import STAGES, RunResult, run_pipeline
+from devolve.services.pipeline import STAGES, RunResult, RunSettings, run_pipeline
 
-__all__ = ["STAGES", "RunResult", "deal_summary", "list_deals", "load", "new_deal", "parameter_table", "run_pipeline",
+__all__ = ["STAGES", "RunResult", "RunSettings", "deal_summary", "list_deals", "load", "new_deal", "parameter_table", "run_pipeline",
            "validate"]

@@ -14,6 +14,11 @@ import plotly.offline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from devolve.domain.money import format_gbp
+from devolve.interfaces.report import flow as flow_report
+from devolve.interfaces.report import forecast as forecast_report
+from devolve.interfaces.report import indicators as indicators_report
+from devolve.interfaces.report import optimise as optimise_report
+from devolve.interfaces.report import places as places_report
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -52,22 +57,34 @@ def deal_charts(summary: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def render_report(summary: dict[str, Any], *, generated_by: str) -> str:
-    """The report as an HTML string (no I/O)."""
+def allocation_chart(result: Any) -> str:
+    """Distance from target by district (a bar each; the sign and the label say over or under)."""
+    rows = sorted(result.to_json()["items"], key=lambda item: item["distance_from_target"])
+    figure = go.Figure(go.Bar(
+        x=[round(100 * item["distance_from_target"], 2) for item in rows], y=[item["name"] for item in rows],
+        orientation="h", marker_color=["#d5281b" if item["distance_from_target"] < 0 else "#005eb8" for item in rows],
+        text=[f"{100 * item['distance_from_target']:+.1f}% ({'under' if item['distance_from_target'] < 0 else 'over'})"
+              for item in rows], textposition="auto"))
+    figure.update_layout(xaxis_title="current allocation vs target (%)")
+    return _figure_html(figure, f"Distance from target, {result.to_json()['year']}")
+
+
+def render_run_report(result: Any, *, generated_by: str) -> str:
+    """The main job's report as one HTML string (no I/O): every stage that ran, with its charts."""
+    summary = result.summary
+    data = result.to_json()
+    charts = dict(deal_charts(summary))
+    if result.neighbourhoods is not None:
+        charts["neighbourhoods"] = places_report.map_figure_html(result.neighbourhoods)
+    if result.allocation is not None:
+        charts["allocation"] = allocation_chart(result.allocation)
+    forecast_charts = {name: forecast_report.figures_html(f) for name, f in result.forecasts.items()}
+    indicator_charts = indicators_report.figures_html(result.indicators) if result.indicators else {}
+    flow_charts = flow_report.figures_html(result.flow) if result.flow else {}
+    portfolio_charts = optimise_report.figures_html(result.portfolio) if result.portfolio else {}
     template = _environment().get_template("report.html.j2")
-    return template.render(s=summary, charts=deal_charts(summary), plotly_js=plotly.offline.get_plotlyjs(),
-                           generated_by=generated_by, summary_json=json.dumps(summary, default=str).replace("</", "<\\/"))
-
-
-def write_report(summary: dict[str, Any], out_dir: Path, *, generated_by: str) -> dict[str, Path]:
-    """Write report.html and summary.json into ``out_dir``; return their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    html_path = out_dir / "report.html"
-    json_path = out_dir / "summary.json"
-    html_tmp = html_path.with_suffix(".html.part")
-    html_tmp.write_text(render_report(summary, generated_by=generated_by), encoding="utf-8")
-    html_tmp.replace(html_path)
-    json_tmp = json_path.with_suffix(".json.part")
-    json_tmp.write_text(json.dumps(summary, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
-    json_tmp.replace(json_path)
-    return {"html": html_path, "json": json_path}
+    return template.render(s=summary, d=data, charts=charts, forecast_charts=forecast_charts,
+                           indicator_charts=indicator_charts, flow_charts=flow_charts,
+                           portfolio_charts=portfolio_charts, plotly_js=plotly.offline.get_plotlyjs(),
+                           generated_by=generated_by,
+                           summary_json=json.dumps(summary, default=str).replace("</", "<\\/"))

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -117,7 +118,9 @@ def alembic_config() -> Config:
     return config
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
+    """The latest schema revision this version of devolve knows (read once from the migrations)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -10,10 +10,8 @@ import base64
 import html
 import io
 import json
-import os
-import tempfile
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,27 +19,11 @@ import polars as pl
 
 from devolve.domain.money import PENCE_PER_POUND, format_gbp
 from devolve.engines.allocate import AllocationResult
+from devolve.interfaces.report.files import write_atomically as _atomic
 
 LEVEL_TITLES = {"area": "Small areas", "district": "Districts", "ccg": "CCGs", "neighbourhood": "Neighbourhoods",
                 "partner": "Partners"}
 MAX_BARS = 60
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(tmp))
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
 
 
 def unit_table(result: AllocationResult) -> pl.DataFrame:

@@ -5,8 +5,6 @@ name and moved into place, so a failed run leaves no half-written file."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +14,7 @@ from openpyxl import Workbook
 from devolve.interfaces.report import places as places_report
 from devolve.interfaces.report.html import render_run_report
 from devolve.services.pipeline import RunResult
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    temporary = path.with_name(f".{path.name}.part")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+from devolve.interfaces.report.files import write_atomically as _atomic
 
 
 def tables(result: RunResult) -> dict[str, pl.DataFrame]:

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -20,28 +17,12 @@ import polars as pl
 
 from devolve.domain.money import format_gbp
 from devolve.services.forecast import ForecastResult
+from devolve.interfaces.report.files import write_atomically as _atomic
 
 BILLION = 1e9
 MILLION = 1e6
 MAX_MAP_PLACES = 5_000
 SIMPLIFY_METRES = 30.0
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(tmp))
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
 
 
 def gbp(pounds: float) -> str:

@@ -9,8 +9,6 @@ tiles, so it opens offline.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,26 +17,12 @@ import plotly.graph_objects as go
 import polars as pl
 
 from devolve.services.places import EstateResult, NeighbourhoodResult
+from devolve.interfaces.report.files import write_atomically as _atomic
 
 WGS84 = "EPSG:4326"
 PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4")
 NEIGHBOURHOOD_SUFFIXES = {".csv": "assignment", ".geojson": "geojson", ".json": "json", ".gpkg": "geopackage",
                           ".html": "map", ".png": "png"}
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write through a temporary file in the same folder, then rename it onto ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    os.unlink(temp)  # writers (GDAL, matplotlib) create the file themselves
-    try:
-        write(Path(temp))
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-    return path
 
 
 def _title(result: NeighbourhoodResult) -> str:

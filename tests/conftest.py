@@ -35,3 +35,14 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subproce
     """Run `devolve ARGS…` in a fresh interpreter, as a user would."""
     return subprocess.run([sys.executable, "-m", "devolve.interfaces.cli.main", *args], capture_output=True,
                           text=True, cwd=cwd, timeout=timeout)
+
+
+# CI runs every property test on Hypothesis's fixed example sequence, so a run's result does not
+# depend on luck; locally, examples stay random to keep finding new cases.
+import os as _os  # noqa: E402
+
+from hypothesis import settings as _settings  # noqa: E402
+
+_settings.register_profile("ci", derandomize=True, deadline=None)
+if _os.environ.get("CI"):
+    _settings.load_profile("ci")

@@ -13,3 +13,14 @@ elif ls /etc/postgresql >/dev/null 2>&1; then
 else
   echo "warning: PostgreSQL is not installed here; tests that need it will fail, not skip" >&2
 fi
+
+# Chromium (Debian's package): the browser tests and the offline map's PNG drive it headless.
+# Playwright never downloads a browser here; it is pointed at /usr/bin/chromium.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing Debian's chromium for the browser tests"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get install -y -q chromium >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium >/dev/null; } \
+    || echo "warning: could not install chromium; browser tests will fail, not skip" >&2
+fi
+command -v chromium >/dev/null 2>&1 && chromium --version 2>/dev/null || true

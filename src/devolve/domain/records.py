@@ -129,10 +129,12 @@ class GovernanceRules:
     weights: Mapping[str, float]             # voting weights by partner id (weighted majority)
     double_majority_groups: tuple[tuple[str, ...], ...]  # partner types forming each group
     source: str
+    representatives: Mapping[str, str] = field(default_factory=dict)       # partner type → who sits (a role)
+    accountable_officers: Mapping[str, str] = field(default_factory=dict)  # partner type → accountable officer
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "risk_share", frozen_mapping(self.risk_share))
-        object.__setattr__(self, "weights", frozen_mapping(self.weights))
+        for name in ("risk_share", "weights", "representatives", "accountable_officers"):
+            object.__setattr__(self, name, frozen_mapping(getattr(self, name)))
 
 
 @dataclass(frozen=True)

@@ -62,13 +62,16 @@ def clear(state: LedgerState, batch: PostingBatch) -> bool:
         pl.col("budget_role").all().alias("budget_only"),
         pl.col("amount").filter(pl.col("amount") > 0).sum().alias("moved"),
         ((pl.col("account") == acc.RISK_RESERVE) & (pl.col("amount") > 0)).any().alias("draws_reserve"),
+        pl.col("amount").filter(pl.col("budget_role") & (pl.col("amount") > 0)
+                                & pl.col("line").str.starts_with("Schemes:")).sum().alias("funded"),
         pl.col("kind").first(), pl.col("decision").first())
     bad = per_txn.select(
         ((pl.col("n") < 2) | pl.col("zero") | (pl.col("total") != 0) | (pl.col("budgetary") != 0)
          | pl.col("draws_reserve")
          | ((pl.col("kind") == "virement") & ~pl.col("budget_only"))
          | ((pl.col("kind") == "virement") & pl.col("decision").is_null()
-            & (pl.col("moved") > rules.delegation_limit))).any()).item()
+            & (pl.col("moved") > rules.delegation_limit))
+         | (pl.col("decision").is_null() & (pl.col("funded") > rules.delegation_limit))).any()).item()
     if bad:
         return False
     return _funds_available(state, posted) and _within_fixed_budget(state, posted)

@@ -87,3 +87,9 @@ def balances_disagreeing(connection: Connection) -> list[tuple[str, str, int, in
         if recomputed.get(k, (0, 0)) != stored.get(k, (0, 0)):
             bad.append((names.get(k[0], f"#{k[0]}"), k[1], stored.get(k, (0, 0))[0], recomputed.get(k, (0, 0))[0]))
     return bad
+
+
+def entries_with_decision(connection: Connection) -> dict[str, tuple[int, str]]:
+    """key → (entry number, decision) for every transaction that cites a governance decision."""
+    query = select(s.entries.c.key, s.entries.c.seq, s.entries.c.decision).where(s.entries.c.decision.is_not(None))
+    return {k: (int(q), d) for k, q, d in connection.execute(query)}

@@ -19,8 +19,8 @@ Rules on a transaction (each a named function below):
   at or above zero, unless a governance decision authorises the overspend;
 * ``fixed_budget`` — the budget set for a year stays within the five-year fixed budget for that
   year (pooled budget + transformation fund + any balance brought forward), unless a decision says so;
-* ``delegation`` — virements and drawdowns from the risk reserve above the deal's delegation limit
-  need a governance decision.
+* ``delegation`` — virements, drawdowns from the risk reserve, and drawdowns from the transformation
+  fund to schemes' budget lines above the deal's delegation limit need a governance decision.
 """
 
 from __future__ import annotations
@@ -115,12 +115,13 @@ class Effects(NamedTuple):
     funding: int                   # change in Budget:Funding
     drawn: int                     # debits to the risk reserve
     moved: int                     # debits to budget lines (what a virement moves)
+    funded: int                    # debits to schemes' budget lines (drawn from the transformation fund)
     outside_budget: str | None     # first posting that is not to a budget line's budget
     close_account: str | None      # first posting to an account only the close posts to
 
 
 def effects(books: _Working, t: Transaction) -> Effects:
-    total = budgetary = funding = drawn = moved = 0
+    total = budgetary = funding = drawn = moved = funded = 0
     unknown: list[str] = []
     lines: dict[str, int] = {}
     outside = closing = None
@@ -139,6 +140,8 @@ def effects(books: _Working, t: Transaction) -> Effects:
         if is_budget:
             if amount > 0:
                 moved += amount
+                if line.startswith("Schemes:"):
+                    funded += amount
         elif outside is None:
             outside = account
         if is_close and closing is None:
@@ -147,7 +150,8 @@ def effects(books: _Working, t: Transaction) -> Effects:
             funding += amount
         elif account == acc.RISK_RESERVE and amount > 0:
             drawn += amount
-    return Effects(total, budgetary, tuple(sorted(set(unknown))), lines, funding, drawn, moved, outside, closing)
+    return Effects(total, budgetary, tuple(sorted(set(unknown))), lines, funding, drawn, moved, funded, outside,
+                   closing)
 
 
 def check_batch(state: LedgerState, entries: Iterable[Entry], *,
@@ -203,7 +207,7 @@ def _check(books: _Working, t: Transaction, allow_close_kinds: bool) -> tuple[li
             errors = errors + available_funds(books, t, e)
         if e.funding < 0:
             errors = errors + fixed_budget(books, t, e)
-        if (e.drawn or kind == VIREMENT) and kind not in CLOSE_KINDS:
+        if (e.drawn or e.funded or kind == VIREMENT) and kind not in CLOSE_KINDS:
             errors = errors + delegation(books, t, e)
     return errors, e
 
@@ -352,6 +356,9 @@ def delegation(books: _Working, t: Transaction, e: Effects) -> list[LedgerError]
     if e.drawn > limit:
         return _error("delegation", t, f"drawing {e.drawn} pence from the risk reserve is above the delegation "
                                        f"limit of {limit} pence and needs a governance decision")
+    if e.funded > limit:
+        return _error("delegation", t, f"drawing {e.funded} pence from the transformation fund for schemes is above "
+                                       f"the delegation limit of {limit} pence and needs a governance decision")
     return _NONE
 
 

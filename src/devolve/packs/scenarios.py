@@ -47,7 +47,8 @@ def _start(value, fail) -> date | None:
     return f.iso_date(value, fail)
 
 
-def _change(doc: YamlDoc, item, at: str, default_start: date | None) -> ParameterChange:
+def read_change(doc: YamlDoc, item, at: str, default_start: date | None) -> ParameterChange:
+    """One parameter change (``path``, ``from``, ``value``, ``note``) at key path ``at`` of ``doc``."""
     fail = lambda key: (lambda expected, found: doc.fail(f"{at}.{key}" if key else at, expected, found))  # noqa: E731
     item = f.mapping(item, fail(""))
     unknown = sorted(set(item) - set(CHANGE_KEYS))
@@ -86,7 +87,7 @@ def read_scenario(path: str | Path, *, default_start: date | None = None) -> Sce
         items = f.sequence(changes, lambda e, x: doc.fail(prefix.rstrip(".") or "(document)", e, x))
         if not items:
             raise doc.fail(prefix.rstrip(".") or "(document)", "at least one parameter change", "none")
-        parsed = tuple(_change(doc, item, f"{prefix}{i}", default_start) for i, item in enumerate(items))
+        parsed = tuple(read_change(doc, item, f"{prefix}{i}", default_start) for i, item in enumerate(items))
     except PackError as exc:
         raise ScenarioError(f"scenario {exc}") from None
     return Scenario(name, parsed, description)

@@ -229,6 +229,12 @@ def read_governance(pack: Path, partners: dict) -> GovernanceRules:
             total += f.number(share, fail(f"risk_share.shares.{key}"), minimum=0, maximum=1)
         if abs(total - 1.0) > 1e-9:
             raise doc.fail("risk_share.shares", "shares that add up to 1", f"a total of {total:g}")
+    roles = {}
+    for key in ("representatives", "accountable_officers"):
+        roles[key] = {}
+        for kind, title in f.mapping(data.get(key, {}), fail(key)).items():
+            f.choice(kind, PARTNER_TYPES, fail(f"{key}.{kind}"))
+            roles[key][kind] = f.text(title, fail(f"{key}.{kind}"))
     return GovernanceRules(
         board=f.text(data.get("board"), fail("board")),
         chair=f.text(data.get("chair"), fail("chair")),
@@ -246,6 +252,8 @@ def read_governance(pack: Path, partners: dict) -> GovernanceRules:
         weights=weights,
         double_majority_groups=tuple(groups),
         source=f.text(data.get("source"), fail("source")),
+        representatives=roles["representatives"],
+        accountable_officers=roles["accountable_officers"],
     )
 
 

@@ -25,7 +25,7 @@ from devolve.ledger.importer import read_file
 from devolve.ledger.journal import stored_bodies, stored_entries
 from devolve.ledger.openbook import open_book
 from devolve.ledger.parsing import ImportRejected, ParsedFile
-from devolve.ledger.records import BookRules, Kind, Posting, Transaction
+from devolve.ledger.records import BookRules, Kind, LedgerError, Posting, Transaction
 from devolve.ledger.reports import BY, budget_against_actual, by_partner, five_year, movements, trial_balance
 from devolve.ledger.store import Books, BooksUnavailable, RejectedEntries
 from devolve.packs.loader import load_deal
@@ -44,6 +44,7 @@ RULE_FIELDS = {
     "fixed_budget": ("decision", "budgets within the year's fixed budget, or a governance decision"),
     "delegation": ("decision", "a governance decision above the delegation limit"),
     "idempotency": ("key", "a key that is new, or a retry of the same content"),
+    "decision_known": ("decision", "an approved decision of the board that authorised this transaction"),
     "well_formed": ("(transaction)", "a well-formed entry"),
 }
 
@@ -97,6 +98,12 @@ def open_books(db_url: str, deal_ref: str, *, demo: bool = False, data_dir: str 
             result["demo"] = {"year": year, "synthetic": True, "entries": len(demo_year.entries),
                               "added": appended.added, "district_split": split, "notes": list(demo_year.notes),
                               "year_end": plan.summary()}
+    step("set up the board")
+    from devolve.services import governance
+    result["board"] = {"created": governance.setup(db_url, deal, on=deal.start)}
+    if demo:
+        step("record the board's synthetic year")
+        result["board"]["demo"] = governance.seed_demo(db_url, deal, data_dir=data_dir)
     seq, head = books.head()
     result.update({"entries": seq, "head_hash": head})
     books.dispose()
@@ -147,8 +154,39 @@ def _rejected(parsed: ParsedFile, error: RejectedEntries) -> ImportRejected:
     return ImportRejected(problems)
 
 
+def _cited_decisions(parsed: ParsedFile) -> list[tuple[str, str]]:
+    """(key, decision) of every transaction in the file that cites a decision."""
+    if parsed.batch is not None:
+        cited = parsed.batch.transactions.filter(parsed.batch.transactions["decision"].is_not_null())
+        return list(zip(cited["key"].to_list(), cited["decision"].to_list()))
+    return [(e.key, e.decision) for e in parsed.entries if isinstance(e, Transaction) and e.decision]
+
+
+def check_decisions(db_url: str, cited: list[tuple[str, str]]) -> list[LedgerError]:
+    """Where the database keeps the board's decision log, a transaction may cite only an approved
+    decision; one that cites a virement or fund drawdown must be one the decision itself described."""
+    if not cited:
+        return []
+    from devolve.services.governance import approved_decisions
+    approved = approved_decisions(db_url)
+    if approved is None:
+        return []
+    errors = []
+    for key, decision in cited:
+        if decision not in approved:
+            errors.append(LedgerError("decision_known", key, f"cites decision '{decision}', which is not an approved "
+                                                             "decision of the board (see `devolve board log`)"))
+        elif approved[decision] and key not in approved[decision]:
+            errors.append(LedgerError("decision_known", key, f"cites decision '{decision}', which authorised only its "
+                                                             f"own transactions ({', '.join(sorted(approved[decision]))})"))
+    return errors
+
+
 def _append_file(books: Books, parsed: ParsedFile) -> dict[str, Any]:
     try:
+        errors = check_decisions(books.url, _cited_decisions(parsed))
+        if errors:
+            raise RejectedEntries(errors)
         if parsed.batch is not None:
             count = len(parsed.batch)
             result = books.append_batch(parsed.batch)

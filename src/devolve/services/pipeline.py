@@ -1,7 +1,8 @@
 """The main job's computing half (`devolve run`): the whole pipeline that exists, stage by stage.
 
 deal → neighbourhoods (and the estate) → fair shares → five-year forecast (do-nothing and the plan)
-→ outcomes and inequalities → hospital discharge flow → the portfolio of schemes → the books.
+→ outcomes and inequalities → hospital discharge flow → the portfolio of schemes → the books and
+the board's decisions.
 Each stage returns the engine's own result object; writing files is `devolve.interfaces.report`'s job.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from devolve.domain.records import Deal
-from devolve.services import allocation, flow, forecast, indicators, ledger, optimise, places
+from devolve.services import allocation, flow, forecast, governance, indicators, ledger, optimise, places
 from devolve.services.deals import deal_summary, load
 
 Progress = Callable[[str], None]
@@ -30,7 +31,7 @@ STAGES = (
     "measure outcomes and inequalities",
     "simulate hospital discharge",
     "choose the portfolio of schemes",
-    "keep the books",
+    "keep the books and the board's decisions",
 )
 
 
@@ -57,6 +58,7 @@ class RunResult:
     flow: Any = None
     portfolio: Any = None
     books: dict[str, Any] | None = None
+    board: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Everything the run found, as plain JSON-ready data (the report's summary.json)."""
@@ -72,6 +74,7 @@ class RunResult:
             "flow": self.flow.to_json() if self.flow else None,
             "portfolio": self.portfolio.to_json() if self.portfolio else None,
             "books": self.books,
+            "board": self.board,
         }
 
 
@@ -125,4 +128,7 @@ def run_pipeline(ref: str | Path, data_dir: str | Path | None = None, progress: 
         (folder / "books.db").unlink(missing_ok=True)
     ledger.open_books(db_url, deal.pack_path, demo=True, data_dir=data_dir)
     result.books = {**ledger.books_summary(db_url), "verified": ledger.verify(db_url)["ok"], "db_url": db_url}
+    check = governance.verify(db_url)
+    result.board = {"decisions": governance.decisions(db_url), "verified": check["ok"], "entries": check["entries"],
+                    "head_hash": check["head_hash"], "rules": governance.members(deal.pack_path, data_dir=data_dir)}
     return result

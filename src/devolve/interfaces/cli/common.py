@@ -51,3 +51,15 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def print_verification(result: dict, json_output: bool) -> None:
+    """A hash chain's verification (the books' or the decision log's); exit 1 when it fails."""
+    if json_output:
+        print_json(result)
+    elif result["ok"]:
+        console.print(f"[green]verified[/]: {result['entries']:,} entries; head hash {result['head_hash']}")
+    else:
+        console.print(f"[bold red]NOT verified[/]: {result['problem']} (first bad entry: {result['first_bad_entry']})")
+    if not result["ok"]:
+        raise typer.Exit(1)

@@ -12,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from devolve.domain.money import format_gbp
-from devolve.interfaces.cli.common import DataDirOption, JsonOption, console, err_console, handles_errors, print_json
+from devolve.interfaces.cli.common import print_verification, DataDirOption, JsonOption, console, err_console, handles_errors, print_json
 from devolve.ledger.database import DEFAULT_URL
 from devolve.ledger.parsing import ImportRejected, problems_as_dicts
 from devolve.services import ledger as books
@@ -60,9 +60,12 @@ def init_command(ctx: typer.Context,
                  deal: Annotated[str, typer.Argument(help="A built-in deal id or a pack folder.", metavar="DEAL")],
                  demo: Annotated[bool, typer.Option(
                      "--demo", help="Also book and close a synthetic, labelled first year (contributions, budgets, "
-                                    "contracts, payments, cost returns, a virement, the risk share).")] = False,
+                                    "contracts, payments, cost returns, a virement, the risk share), and record "
+                                    "the board's synthetic decisions (a scheme funded and enacted, a virement "
+                                    "rejected).")] = False,
                  data_dir: DataDirOption = None, json_output: JsonOption = False) -> None:
-    """Open the books of a deal (create the schema and the chart of accounts; safe to run again).
+    """Open the books of a deal and set up its board beside them (create the schema, the chart of
+    accounts and the decision log; safe to run again).
 
     Example: devolve ledger --db sqlite:///gm.db init greater-manchester-2016 --demo
     """
@@ -82,6 +85,14 @@ def init_command(ctx: typer.Context,
         _print_year_end(d["year_end"])
     elif "demo" in result:
         console.print(f"The demo year {result['demo']['year']} is already booked and closed.")
+    seeded = result.get("board", {}).get("demo")
+    if seeded and not seeded.get("already_recorded"):
+        console.print("[red]Synthetic[/] board decisions recorded (see `devolve board log`):")
+        for p in seeded["proposals"]:
+            linked = f" → ledger entry {', '.join(str(s) for s in p['ledger_transactions'])}" \
+                if p["ledger_transactions"] else " → nothing in the books"
+            console.print(f"  {p['id']} {p['kind'].replace('_', ' ')}: {p['outcome']}"
+                          f"{', enacted' if p['enacted'] else ''}{linked}")
 
 
 def _print_year_end(y: dict) -> None:
@@ -243,14 +254,7 @@ def verify_command(ctx: typer.Context,
     Example: devolve ledger --db sqlite:///gm.db verify --json
     """
     result = books.verify(ctx.obj["db"], file=file, expect_head=expect_head)
-    if json_output:
-        print_json(result)
-    elif result["ok"]:
-        console.print(f"[green]verified[/]: {result['entries']:,} entries; head hash {result['head_hash']}")
-    else:
-        console.print(f"[bold red]NOT verified[/]: {result['problem']} (first bad entry: {result['first_bad_entry']})")
-    if not result["ok"]:
-        raise typer.Exit(1)
+    print_verification(result, json_output)
 
 
 @app.command("export")

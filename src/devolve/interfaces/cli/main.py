@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from devolve.interfaces.cli import allocate, data, deals, flow, forecast, indicators, ledger, optimise, places, run
+from devolve.interfaces.cli import allocate, board, data, deals, flow, forecast, indicators, ledger, optimise, places, run
 
 app = typer.Typer(
     name="devolve",
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(deals.app, name="deals")
 app.add_typer(data.app, name="data")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(board.app, name="board")
 app.command("run")(run.run_command)
 app.command("allocate")(allocate.allocate_command)
 app.command("forecast")(forecast.forecast_command)

@@ -44,6 +44,13 @@ def tables(result: RunResult) -> dict[str, pl.DataFrame]:
         out["flow_pathways"] = pl.DataFrame(result.flow.to_json()["pathways"])
     if result.portfolio is not None:
         out["portfolio"] = pl.DataFrame(result.portfolio.to_json()["chosen"])
+    if result.board is not None and result.board["decisions"]:
+        out["board_decisions"] = pl.DataFrame([
+            {"id": d["id"], "kind": d["kind"], "title": d["title"], "proposer": d["proposer"], "status": d["status"],
+             "outcome": d["outcome"], "votes": d["votes"], "decided_on": d["decided_on"], "decided_by": d["decided_by"],
+             "enacted": d["enacted"], "amount_gbp": d["amount_gbp"],
+             "ledger_transactions": ", ".join(str(t) for t in d["ledger_transactions"]),
+             "reasons": "; ".join(d["reasons"]), "synthetic": d["synthetic"]} for d in result.board["decisions"]])
     return out
 
 

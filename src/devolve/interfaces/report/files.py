@@ -13,7 +13,8 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(temporary_path)``, then replace ``path`` with the result; return ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    # hidden, and ending in the target's own suffix (GDAL checks a GeoPackage's extension)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.part-", suffix=path.suffix, dir=path.parent)
     os.close(handle)
     try:
         write(Path(tmp))

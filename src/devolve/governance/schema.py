@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 Seq = BigInteger().with_variant(Integer(), "sqlite")
@@ -31,4 +31,5 @@ board_log = Table(
     Column("at", String(10), nullable=False),
     Column("body", Text, nullable=False),
     Column("hash", String(64), nullable=False),
+    Index("board_log_proposal", "proposal"),
 )

@@ -51,9 +51,14 @@ def test_books_open_with_the_chart_and_reopen(db_url):
 
 
 def test_the_migrated_schema_is_the_declared_one(db_url):
+    """The migrations create exactly the tables the books, the board and the web app's accounts declare."""
+    from devolve.accounts import schema as accounts
+    from devolve.governance import schema as board
     books, _ = Books.create(db_url, make_rules())
     with books.engine.connect() as c:
-        diff = compare_metadata(MigrationContext.configure(c), s.metadata)
+        context = MigrationContext.configure(c, opts={"target_metadata": [s.metadata, board.metadata,
+                                                                          accounts.metadata]})
+        diff = compare_metadata(context, [s.metadata, board.metadata, accounts.metadata])
     assert diff == []
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from devolve.interfaces.cli import allocate, board, data, deals, flow, forecast, indicators, ledger, optimise, places, run
+from devolve.interfaces.cli import web
 
 app = typer.Typer(
     name="devolve",
@@ -22,6 +23,8 @@ app.add_typer(deals.app, name="deals")
 app.add_typer(data.app, name="data")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(board.app, name="board")
+app.add_typer(web.users_app, name="users")
+app.command("serve")(web.serve_command)
 app.command("run")(run.run_command)
 app.command("allocate")(allocate.allocate_command)
 app.command("forecast")(forecast.forecast_command)

@@ -266,10 +266,16 @@ def _page(title: str, subtitle: str, body: str, data: dict, generated_by: str) -
                                             data_json=json.dumps(data, default=str).replace("</", "<\\/"))
 
 
+def render_indicators_body(data: dict[str, Any]) -> str:
+    """The indicators section (tables, SPC and inequality charts; no plotly.js), for a page that
+    loads plotly.js itself (the report's page below, the web app's)."""
+    names = {i["id"]: i["name"] for i in data["indicators"]}
+    return _env().from_string(_INDICATORS).render(d=data, names=names, charts=figures_html(data))
+
+
 def render_indicators_page(data: dict[str, Any], *, generated_by: str) -> str:
     """The indicators page (one self-contained HTML file that opens offline) from `indicators --json`."""
-    names = {i["id"]: i["name"] for i in data["indicators"]}
-    body = _env().from_string(_INDICATORS).render(d=data, names=names, charts=figures_html(data))
+    body = render_indicators_body(data)
     subtitle = (f"{data['level']} level · as at {data['as_of']} · {data['decile_basis']} deprivation deciles · "
                 f"seed {data['seed']}")
     return _page(f"{data['name']}: outcomes and inequalities", subtitle, body, data, generated_by)

@@ -6,7 +6,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from devolve.ledger.schema import metadata
+from devolve.accounts.schema import metadata as accounts
+from devolve.governance.schema import metadata as board
+from devolve.ledger.schema import metadata as books
+
+#: The database the books, the board and the web app's accounts share.
+metadata = [books, board, accounts]
 
 config = context.config
 

@@ -116,6 +116,8 @@ CALLS = [
     Call("POST", "/books/import", FINANCE, files=BAD_CSV),
     Call("POST", "/books/close-year", FINANCE, data={"year": "1999/00"}),
     Call("GET", "/board/proposals/{pid}", STAFF, "/board/proposals/P-9999"),
+    Call("GET", "/board/propose", BOARD),
+    Call("POST", "/board/propose", BOARD, data={"kind": "nothing", "title": "matrix"}),
     Call("POST", "/board/proposals/{pid}/vote", BOARD, "/board/proposals/P-9999/vote", data={"choice": "maybe"}),
     Call("POST", "/board/proposals/{pid}/close", ADMIN, "/board/proposals/P-9999/close", data={}),
     Call("POST", "/board/proposals/{pid}/enact", ADMIN, "/board/proposals/P-9999/enact", data={}),

@@ -199,3 +199,19 @@ def test_account_page_makes_and_revokes_tokens(signed_in):
 
 def test_deal_pages_link_to_their_json(client):
     assert f"/api/v1/deals/{DEAL}/neighbourhoods.geojson" in client.get("/neighbourhoods").text
+
+
+def test_board_member_tables_a_proposal_with_the_form(signed_in):
+    c, csrf = signed_in("board")
+    form = c.get("/board/propose")
+    assert form.status_code == 200 and "Table a proposal" in form.text
+    check_markup(form.text)
+    data = {"csrf_token": csrf, "kind": "virement", "title": "Form virement to home care", "year": "2017/18",
+            "amount_gbp": "40000", "line_from": "Pool:emergency_admission:E08000001",
+            "line_to": "Pool:home_care_hour:E08000001", "on": "2017-06-02", "evidence": "month 2 monitoring"}
+    made = c.post("/board/propose", data=data, follow_redirects=False)
+    assert made.status_code == 303, made.text[:600]
+    page = c.get(made.headers["location"])
+    assert page.status_code == 200 and "Form virement to home care" in page.text and "open" in page.text
+    bad = c.post("/board/propose", data={**data, "line_from": "Pool:nowhere:E08000001"})
+    assert bad.status_code == 400 and "a budget line of the books" in bad.text

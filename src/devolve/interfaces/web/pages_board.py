@@ -11,11 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from devolve.domain.errors import InputError
 from devolve.interfaces.api.routes_board import ProposalId, board_members, db, seat_of
-from devolve.interfaces.api.security import Governs, Internal, Published, State, Votes
+from devolve.interfaces.api.security import Governs, Internal, Proposes, Published, State, Votes
 from devolve.interfaces.web.pages import render
 from devolve.services import governance
 
 DateField = Annotated[str, Form(max_length=10)]
+TextField = Annotated[str, Form(max_length=2000)]
+KINDS = {"fund_scheme": "Fund a scheme from the transformation fund", "virement": "Move budget between lines"}
 
 
 def _date(text: str) -> date:
@@ -47,6 +49,31 @@ def router() -> APIRouter:
         voted = {v["member"]: v["choice"] for v in p.get("vote_log", [])}
         return render(request, "board_proposal.html", who=who, title=f"Proposal {pid}", p=p, seat=seat,
                       my_vote=voted.get(seat), today=date.today().isoformat())
+
+    @web.get("/board/propose", response_class=HTMLResponse)
+    def propose_form(request: Request, who: Proposes, state: State) -> HTMLResponse:
+        deal = state.deal
+        return render(request, "board_propose.html", who=who, title="Table a proposal", kinds=KINDS,
+                      schemes=[(s.id, s.name) for s in deal.schemes], years=[y.label for y in deal.financial_years],
+                      seat=who.user.seat if who.user else None, today=date.today().isoformat())
+
+    @web.post("/board/propose")
+    def propose(who: Proposes, state: State, kind: Annotated[str, Form(max_length=20)], title: TextField,
+                on: DateField = "", year: Annotated[str, Form(max_length=7)] = "",
+                amount_gbp: Annotated[str, Form(max_length=20)] = "", scheme: Annotated[str, Form(max_length=80)] = "",
+                line_from: Annotated[str, Form(max_length=120)] = "", line_to: Annotated[str, Form(max_length=120)] = "",
+                description: TextField = "", evidence: TextField = "", draft: Annotated[str, Form(max_length=5)] = ""
+                ) -> RedirectResponse:
+        if kind not in KINDS:
+            raise InputError(f"choose what the proposal does: {', '.join(KINDS.values())}")
+        document = {"kind": kind, "title": title, "proposer": seat_of(who), "description": description,
+                    "evidence": evidence, "draft": draft == "yes"}
+        if kind == "fund_scheme":
+            document.update(scheme=scheme, amounts_gbp={year: amount_gbp})
+        else:
+            document.update({"year": year, "from": line_from, "to": line_to, "amount_gbp": amount_gbp})
+        made = governance.propose(db(state), document, on=_date(on), data_dir=state.settings.data_dir, deal=state.deal)
+        return RedirectResponse(f"/board/proposals/{made['id']}", status_code=303)
 
     @web.post("/board/proposals/{pid}/vote")
     def vote(who: Votes, state: State, choice: Annotated[str, Form(max_length=10)], on: DateField = "",

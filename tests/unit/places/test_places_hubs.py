@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from scipy import sparse
 
-from devolve.engines.places import NO_BUILDING, HighsSolver, HubModel, MipProblem, SolverError, build_neighbourhoods
+from devolve.engines.places import NO_BUILDING, HighsSolver, HubModel, MipModel, SolverError, build_neighbourhoods
 from devolve.engines.places.hubs import hub_eligible
 
 from places_grid import grid
@@ -73,7 +73,7 @@ def test_only_usable_buildings_can_host_a_hub():
 
 
 def test_an_infeasible_model_says_so():
-    problem = MipProblem("impossible", np.array([1.0]), sparse.csc_matrix(np.array([[1.0]])), np.array([2.0]),
-                         np.array([3.0]), np.zeros(1), np.ones(1), np.ones(1, dtype=bool))
+    model = MipModel.from_matrix("impossible", np.array([1.0]), sparse.csc_matrix(np.array([[1.0]])),
+                                 np.array([2.0]), np.array([3.0]), np.zeros(1), np.ones(1), np.ones(1, dtype=bool))
     with pytest.raises(SolverError, match="impossible.*Infeasible"):
-        HighsSolver().solve(problem)
+        HighsSolver().solve(model)

@@ -13,11 +13,12 @@ The method, with formulas and assumptions, is in ``docs/method/optimise.md``.
 
 from devolve.engines.optimise.compare import comparison, frontier, one_at_a_time
 from devolve.engines.optimise.formulation import OBJECTIVES
-from devolve.engines.optimise.milp import HighsSolver, Milp, MilpSolution
 from devolve.engines.optimise.problem import Candidate, Floor, PortfolioProblem
-from devolve.engines.optimise.solve import (Evaluation, InfeasibleError, PortfolioResult, SolverLimitError, evaluate,
-                                            portfolio_table, solve)
+from devolve.engines.optimise.infeasibility import InfeasibleError
+from devolve.engines.optimise.solve import (Evaluation, PortfolioResult, SolverLimitError, evaluate, portfolio_table,
+                                            solve)
+from devolve.engines.solver import HighsSolver, MipModel, MipSolution
 
-__all__ = ["OBJECTIVES", "Candidate", "Evaluation", "Floor", "HighsSolver", "InfeasibleError", "Milp", "MilpSolution",
-           "PortfolioProblem", "PortfolioResult", "SolverLimitError", "comparison", "evaluate", "frontier",
-           "one_at_a_time", "portfolio_table", "solve"]
+__all__ = ["OBJECTIVES", "Candidate", "Evaluation", "Floor", "HighsSolver", "InfeasibleError", "MipModel",
+           "MipSolution", "PortfolioProblem", "PortfolioResult", "SolverLimitError", "comparison", "evaluate",
+           "frontier", "one_at_a_time", "portfolio_table", "solve"]

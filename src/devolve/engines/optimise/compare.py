@@ -18,9 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from devolve.engines.optimise.milp import HighsSolver
 from devolve.engines.optimise.problem import PortfolioProblem
-from devolve.engines.optimise.solve import InfeasibleError, evaluate, solve
+from devolve.engines.optimise.infeasibility import InfeasibleError
+from devolve.engines.optimise.solve import evaluate, solve
+from devolve.engines.solver import HighsSolver
 
 FRONTIER_POINTS = 9
 
@@ -36,8 +37,7 @@ def one_at_a_time(problem: PortfolioProblem, objective: str = "benefit") -> np.n
         eligible = [s for s in order if mean_nb[s] > 0 or problem.candidates[s].required]
     else:
         saving = problem.saving
-        alone = [float((problem.gap_without - saving[:, s] * problem.candidates[s].max_scale
-                        <= problem.tolerance_gbp).mean()) for s in range(S)]
+        alone = [float(problem.balanced(np.eye(S)[s] * problem.candidates[s].max_scale).mean()) for s in range(S)]
         save_per_pound = np.divide(saving.mean(axis=0), inv, out=np.full(S, np.inf), where=inv > 0)
         order = sorted(range(S), key=lambda s: (-alone[s], -save_per_pound[s], problem.ids[s]))
         eligible = [s for s in order if saving[:, s].mean() > 0 or problem.candidates[s].required]

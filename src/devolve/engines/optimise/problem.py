@@ -222,6 +222,16 @@ class PortfolioProblem:
     def max_scales(self) -> np.ndarray:
         return np.array([c.max_scale for c in self.candidates])
 
+    def gaps(self, scales) -> np.ndarray:
+        """[R] the pool's cumulative five-year gap in each run with the portfolio ``scales`` [S]."""
+        return self.gap_without - self.saving @ np.asarray(scales, dtype=float)
+
+    def balanced(self, scales) -> np.ndarray:
+        """[R] whether each run balances with the portfolio ``scales`` [S]: its cumulative five-year gap
+        is at most ``tolerance_gbp``. This is the one definition of a balanced run: the evaluation,
+        the yardsticks and the optimiser's check of every answer it gives all use it."""
+        return self.gaps(scales) <= self.tolerance_gbp
+
     def index(self, scheme: str) -> int:
         try:
             return self.ids.index(scheme)

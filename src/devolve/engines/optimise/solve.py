@@ -9,35 +9,52 @@ and returns a :class:`PortfolioResult`, or raises:
 - :class:`SolverLimitError` when the solver stopped (time limit) before finding any portfolio.
 
 A result stopped by the time limit with a portfolio in hand is returned with status
-``time_limit`` and its optimality gap.
+``time_limit`` and its optimality gap. The solver's time limit covers the whole solve: each
+programme solved gets the time left (at least a second).
 
-The balance objective is lexicographic: first the most runs in balance, then, among portfolios
-with that many, the largest expected net benefit (the second stage starts from the first's answer
-and has the time left of the solver's limit, at least a second).
+The balance objective is lexicographic. First the most runs in balance: a starting portfolio (the
+best, in runs balanced, of the expected-benefit optimum and the one-at-a-time ranking) is handed to
+the solver, and the count it reaches is a row of the programme (``Σ y ≥ n``: the optimum balances
+at least as many, and the row cuts off the worse portfolios at once). Then, among portfolios with
+that many runs in balance, the largest expected net benefit (started from the first stage's
+answer).
+
+**Every answer is checked** against :meth:`PortfolioProblem.balanced`, the one definition of a
+balanced run. The programme states that definition exactly when only all-or-nothing schemes are
+chosen, and asks a counted run for a tiny margin per scalable scheme chosen
+(:mod:`devolve.engines.optimise.formulation`), so the solver's feasibility tolerance (about 10⁻⁶ of
+a row) can rarely count a run that misses balance by a few pence. When it does, the answer is
+repaired: first the scalable schemes' scales are moved (a linear programme with the schemes and the
+runs counted held fixed, asking those runs for a margin); if that cannot work, the programme is
+solved again with a margin on those runs alone (margins :data:`MOVE_MARGIN` and
+:data:`REPAIR_MARGIN` of their big-M, doubled at each round). The reported probability of balance
+is always re-measured on the runs, and the optimality gap is measured between that and the
+programme's bound.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from devolve.domain.errors import InputError
-from devolve.engines.optimise.formulation import GROUPS, OBJECTIVES, build
-from devolve.engines.optimise.milp import HighsSolver, MilpSolution
+from devolve.engines.optimise.bounds import fund_bounds
+from devolve.engines.optimise.formulation import OBJECTIVES, Layout, build, limited_by_fund
+from devolve.engines.optimise.infeasibility import explain_infeasibility
 from devolve.engines.optimise.problem import PortfolioProblem
+from devolve.engines.solver import HighsSolver, InfeasibleModelError, MipModel, MipSolution, SolverError
 
 SCALE_EPSILON = 1e-6
-
-
-class InfeasibleError(InputError):
-    """No portfolio meets every constraint. ``constraint`` names the one that binds."""
-
-    def __init__(self, message: str, constraint: str | None):
-        super().__init__(message)
-        self.constraint = constraint
+#: Margins a repaired run is asked for, as shares of its big-M: when the scales are moved (ten times
+#: the linear solver's feasibility tolerance, 10⁻⁷), and when the programme is solved again (ten
+#: times the branch-and-cut tolerance, 10⁻⁶); doubled at each further round.
+MOVE_MARGIN = 1e-6
+REPAIR_MARGIN = 1e-5
+REPAIR_ROUNDS = 3
 
 
 class SolverLimitError(InputError):
@@ -85,10 +102,9 @@ def evaluate(problem: PortfolioProblem, scales) -> Evaluation:
         raise InputError(f"a portfolio needs one scale per candidate ({len(problem.candidates)}), not {x.size}")
     x = np.where(np.abs(x) < SCALE_EPSILON, 0.0, x)
     nb = problem.net_benefit @ x
-    gap = problem.gap_without - problem.saving @ x
-    investment = float(problem.total_investment @ x)
-    return Evaluation(x, investment, float(nb.mean()), float((gap <= problem.tolerance_gbp).mean()), nb, gap,
-                      not violations(problem, x), tuple(violations(problem, x)))
+    broken = tuple(violations(problem, x))
+    return Evaluation(x, float(problem.total_investment @ x), float(nb.mean()),
+                      float(problem.balanced(x).mean()), nb, problem.gaps(x), not broken, broken)
 
 
 def violations(problem: PortfolioProblem, x: np.ndarray) -> list[str]:
@@ -152,33 +168,175 @@ def solve(problem: PortfolioProblem, objective: str = "benefit", solver=None) ->
     (default :class:`HighsSolver`)."""
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective '{objective}'; choose one of {', '.join(OBJECTIVES)}")
-    solver = solver if solver is not None else HighsSolver()
-    milp, layout = build(problem, objective)
-    first = solver.solve(milp)
-    _check(problem, objective, first, solver)
-    status, gap, seconds, nodes = first.status, first.gap, first.seconds, first.nodes
-    x = layout.x(first.x)
-    if objective == "balance":
-        balanced = int(round(first.objective))
-        second_milp, _ = build(problem, objective, min_balanced_runs=balanced, secondary=True)
-        second_milp.start = first.x
-        second = _within(solver, first.seconds).solve(second_milp)
-        seconds += second.seconds
-        nodes += second.nodes
-        if second.x is not None:
-            candidate = layout.x(second.x)
-            if evaluate(problem, candidate).probability_of_balance >= evaluate(problem, x).probability_of_balance:
-                x = candidate
-    x = _clean(problem, x)
-    return PortfolioResult(objective, status, gap, seconds, evaluate(problem, x), problem, nodes)
+    clock = _Clock(solver if solver is not None else HighsSolver())
+    if objective == "benefit":
+        stage = _Stage(problem, "benefit")
+    elif objective == "min-fund":
+        stage = _Stage(problem, "min-fund")
+    else:
+        start = _starting_portfolio(problem, clock)
+        first = _Stage(problem, "balance", at_least=int(problem.balanced(start).sum())).run(clock, start)
+        count = int(problem.balanced(first.x).sum())
+        second = _Stage(problem, "balance", at_least=count, secondary=True).run(clock, first.x, strict=False)
+        x = first.x
+        if second is not None and problem.balanced(second.x).sum() >= count:
+            x = second.x
+        nodes = first.nodes + (second.nodes if second is not None else 0)
+        return PortfolioResult(objective, first.status, first.gap, clock.spent(), evaluate(problem, x), problem,
+                               nodes)
+    answer = stage.run(clock)
+    return PortfolioResult(objective, answer.status, answer.gap, clock.spent(), evaluate(problem, answer.x),
+                           problem, answer.nodes)
 
 
-def _within(solver, spent: float):
-    """The solver with the time left of its limit (at least a second), when it has a time limit."""
-    limit = getattr(solver, "time_limit", None)
-    if limit is None or not dataclasses.is_dataclass(solver):
-        return solver
-    return dataclasses.replace(solver, time_limit=max(1.0, float(limit) - spent))
+@dataclass(frozen=True)
+class _Answer:
+    x: np.ndarray          # [S] certified portfolio
+    status: str
+    gap: float | None      # between the portfolio's own value and the exact programme's bound
+    nodes: int
+
+
+class _Clock:
+    """The solver, given the time left of its limit at each solve (at least a second)."""
+
+    def __init__(self, solver):
+        self.solver = solver
+        self.started = time.perf_counter()
+
+    def spent(self) -> float:
+        return time.perf_counter() - self.started
+
+    def backend(self):
+        limit = getattr(self.solver, "time_limit", None)
+        if limit is None or not dataclasses.is_dataclass(self.solver):
+            return self.solver
+        return dataclasses.replace(self.solver, time_limit=max(1.0, float(limit) - self.spent()))
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """One programme: build, solve, check the answer against the runs, repair it if need be."""
+
+    problem: PortfolioProblem
+    objective: str
+    at_least: int | None = None
+    secondary: bool = False
+
+    def model(self, margin: np.ndarray | None = None) -> tuple[MipModel, Layout]:
+        return build(self.problem, self.objective, at_least=self.at_least, secondary=self.secondary, margin=margin)
+
+    def value(self, model: MipModel, layout: Layout, x: np.ndarray) -> float:
+        """The programme's objective at the portfolio ``x``, its runs counted by the definition."""
+        if self.objective == "balance" and not self.secondary:
+            return float(self.problem.balanced(x).sum())
+        return float(np.dot(model.cost[: layout.schemes], x))
+
+    def run(self, clock: _Clock, start: np.ndarray | None = None, *, strict: bool = True) -> _Answer | None:
+        """The certified answer (``start``, a portfolio meeting the rules, when the solver's answer
+        cannot be repaired in time). ``strict`` False (a second stage): None instead of raising when
+        the solver finds nothing."""
+        model, layout = self.model()
+        if start is not None:
+            model.start = layout.point(self.problem, start)
+        try:
+            solution = clock.backend().solve(model)
+        except InfeasibleModelError:
+            if not strict:
+                return None
+            raise explain_infeasibility(self.problem, self.objective, clock.backend()) from None
+        except SolverError as exc:
+            if not strict:
+                return None
+            raise SolverLimitError(f"the solver stopped after {clock.spent():.1f} s without finding any portfolio; "
+                                   "allow more time (--time-limit) or use fewer runs") from exc
+        x = self._certify(clock, model, layout, solution, start)
+        if x is None and start is not None:
+            x = start              # repairs found nothing better in time: the portfolio started from
+        if x is None:
+            if strict:
+                raise SolverLimitError("the solver's answers count runs in balance that are not, and repairing "
+                                       "them found no portfolio in time; allow more time (--time-limit)")
+            return None
+        return _Answer(x, solution.status, _gap(self.value(model, layout, x), solution.bound, model.maximise),
+                       solution.nodes)
+
+    def _certify(self, clock: _Clock, model: MipModel, layout: Layout, solution: MipSolution,
+                 start: np.ndarray | None) -> np.ndarray | None:
+        """The solver's portfolio if every run it counts balances; else repaired (module docstring)."""
+        x = _clean(self.problem, layout.x(solution.x))
+        short = self._short(layout, solution.x, x)
+        if not short.any():
+            return x
+        margin = np.zeros(self.problem.runs)
+        bounds = fund_bounds(self.problem, limited=limited_by_fund(self.objective))
+        for _ in range(REPAIR_ROUNDS):
+            margin[short] = np.maximum(2.0 * margin[short], MOVE_MARGIN * bounds.big_m[short])
+            moved = self._move_scales(clock, layout, solution.x, margin)
+            if moved is not None and not self._short(layout, solution.x, moved).any():
+                return moved
+            margin[short] = np.maximum(margin[short], REPAIR_MARGIN * bounds.big_m[short])
+            repaired, repaired_layout = self.model(margin)
+            if start is not None:
+                repaired.start = repaired_layout.point(self.problem, start)
+            try:
+                solution = clock.backend().solve(repaired)
+            except SolverError:
+                return None
+            layout = repaired_layout
+            x = _clean(self.problem, layout.x(solution.x))
+            short |= self._short(layout, solution.x, x)
+            if not self._short(layout, solution.x, x).any():
+                return x
+        return None
+
+    def _short(self, layout: Layout, point: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """[R] runs the solver counts (a y at one) that do not balance with ``x``."""
+        counted = np.zeros(self.problem.runs, dtype=bool)
+        if self.objective != "benefit":
+            counted[layout.free_runs] = layout.y(point) > 0.5
+        return counted & ~self.problem.balanced(x)
+
+    def _move_scales(self, clock: _Clock, layout: Layout, point: np.ndarray, margin: np.ndarray) -> np.ndarray | None:
+        """The schemes and the runs counted held fixed, the scalable schemes' scales moved so that the
+        counted runs balance with ``margin`` (a linear programme); None if that cannot be done."""
+        model, moved_layout = self.model(margin)
+        if moved_layout.free_runs.size != layout.free_runs.size:
+            return None
+        S = layout.schemes
+        fixed = np.r_[np.zeros(S, dtype=bool), np.ones(model.columns - S, dtype=bool)]
+        fixed[:S] = model.integer[:S]
+        values = np.round(point)
+        model.lower = np.where(fixed, values, model.lower)
+        model.upper = np.where(fixed, values, model.upper)
+        model.integer = np.zeros(model.columns, dtype=bool)
+        try:
+            solution = clock.backend().solve(model)
+        except SolverError:
+            return None
+        return _clean(self.problem, moved_layout.x(solution.x))
+
+
+def _gap(value: float, bound: float | None, maximise: bool) -> float | None:
+    """Relative gap between a portfolio's value and the programme's bound (0 when the bound is met)."""
+    if bound is None or not np.isfinite(bound):
+        return None
+    short = (bound - value) if maximise else (value - bound)
+    if short <= 1e-9 * max(1.0, abs(value)):
+        return 0.0
+    return None if value == 0 else float(short / abs(value))
+
+
+def _starting_portfolio(problem: PortfolioProblem, clock: _Clock) -> np.ndarray:
+    """The best known portfolio in runs balanced: the expected-benefit optimum or the one-at-a-time
+    ranking (when it meets the rules)."""
+    from devolve.engines.optimise.compare import one_at_a_time
+
+    best = _Stage(problem, "benefit").run(clock).x
+    ranked = one_at_a_time(problem, "balance")
+    if not violations(problem, ranked) and problem.balanced(ranked).sum() > problem.balanced(best).sum():
+        best = ranked
+    return best
 
 
 def _clean(problem: PortfolioProblem, x: np.ndarray) -> np.ndarray:
@@ -192,80 +350,3 @@ def _clean(problem: PortfolioProblem, x: np.ndarray) -> np.ndarray:
         else:
             out[s] = min(max(out[s], c.min_scale), c.max_scale)
     return out
-
-
-def _check(problem: PortfolioProblem, objective: str, solution: MilpSolution, solver) -> None:
-    if solution.status == "infeasible":
-        raise explain_infeasibility(problem, objective, solver)
-    if solution.status == "no_solution":
-        raise SolverLimitError(f"the solver stopped after {solution.seconds:.1f} s without finding any portfolio; "
-                               "allow more time (--time-limit) or use fewer runs")
-
-
-def _feasible(problem: PortfolioProblem, objective: str, relax: frozenset[str], solver) -> bool:
-    milp, _ = build(problem, objective, relax=relax)
-    milp.cost[:] = 0.0
-    return solver.solve(milp).status in ("optimal", "time_limit")
-
-
-def explain_infeasibility(problem: PortfolioProblem, objective: str, solver) -> InfeasibleError:
-    """An :class:`InfeasibleError` naming the constraint group whose relaxation alone restores feasibility."""
-    present = _present_groups(problem, objective)
-    binding = [g for g in present if _feasible(problem, objective, frozenset({g}), solver)]
-    if not binding:
-        return InfeasibleError("no portfolio meets every constraint, and no single constraint explains it: "
-                               f"{', '.join(present)} conflict together", None)
-    name = binding[0]
-    detail = ""
-    if name == "fund" and problem.fund_gbp is not None:
-        cheapest = _cheapest(problem, objective, frozenset({"fund"}), solver)
-        if cheapest is not None:
-            detail = (f": the cheapest portfolio meeting the other constraints costs £{cheapest:,.0f}, above the "
-                      f"fund of £{problem.fund_gbp:,.0f}")
-    elif name == "target probability of balance":
-        unlimited = problem.with_fund(None)
-        milp, _ = build(unlimited, "balance")
-        best = solver.solve(milp)
-        if best.objective is not None:
-            reachable = best.objective / problem.runs
-            detail = (f": at most {reachable:.1%} of runs can balance whatever the fund, below the target "
-                      f"of {problem.target_probability:.1%}")
-    elif name == "yearly cash limits":
-        detail = ": the schemes that must be funded spend faster than the fund's yearly profile allows"
-    also = binding[1:]
-    tail = f" (relaxing {', '.join(also)} alone would also do)" if also else ""
-    return InfeasibleError(f"no portfolio meets every constraint: the {name} constraint binds{detail}{tail}", name)
-
-
-def _cheapest(problem, objective, relax, solver) -> float | None:
-    milp, _ = build(problem, objective, relax=relax)
-    S = len(problem.candidates)
-    milp.cost[:] = 0.0
-    milp.cost[:S] = problem.total_investment
-    milp.maximise = False
-    solution = solver.solve(milp)
-    return None if solution.objective is None else float(solution.objective)
-
-
-def _present_groups(problem: PortfolioProblem, objective: str) -> list[str]:
-    present = []
-    for group in GROUPS:
-        if group == "fund" and (problem.fund_gbp is None or objective == "min-fund"):
-            continue
-        if group == "yearly cash limits" and (problem.cash_limits is None or objective == "min-fund"):
-            continue
-        if group == "required schemes" and not any(c.required for c in problem.candidates):
-            continue
-        if group == "dependencies" and not problem.dependencies:
-            continue
-        if group == "exclusions" and not problem.exclusions:
-            continue
-        if group == "fairness floors" and not problem.floors:
-            continue
-        if group == "minimum scales" and not any(c.scalable and c.min_scale > 0 for c in problem.candidates):
-            continue
-        if group == "target probability of balance" and objective != "min-fund":
-            continue
-        present.append(group)
-    return present
-

@@ -11,8 +11,8 @@ from devolve.engines.places.contiguity import IslandLink, SmallAreaGraph, contig
 from devolve.engines.places.estate import EstateAssumptions, EstatePlan, plan_estate
 from devolve.engines.places.hubs import NO_BUILDING, HubModel, hub_eligible
 from devolve.engines.places.neighbourhoods import DistrictReport, NeighbourhoodPlan, build_neighbourhoods
-from devolve.engines.places.solver import HighsSolver, MipProblem, SolverError
+from devolve.engines.solver import HighsSolver, MipModel, SolverError
 
 __all__ = ["NO_BUILDING", "DistrictReport", "EstateAssumptions", "EstatePlan", "HighsSolver", "HubModel",
-           "IslandLink", "MipProblem", "NeighbourhoodPlan", "SmallAreaGraph", "SolverError", "build_neighbourhoods",
+           "IslandLink", "MipModel", "NeighbourhoodPlan", "SmallAreaGraph", "SolverError", "build_neighbourhoods",
            "contiguity_graph", "hub_eligible", "plan_estate", "polsby_popper", "region_measures"]

@@ -26,7 +26,7 @@ import polars as pl
 from scipy import sparse
 
 from devolve.domain.records import BUILDING_TYPES
-from devolve.engines.places.solver import MipProblem, MipSolver
+from devolve.engines.solver import MipModel, MipSolver, solve_to_optimality
 
 
 @dataclass(frozen=True)
@@ -110,10 +110,10 @@ def _knapsacks(items, caps, solver: MipSolver, district: str) -> list[int]:
                                                                    list(range(len(items))))),
                                shape=(len(hosts), len(items)))
     value = np.array([it[4] for it in items])
-    x = solver.solve(MipProblem(f"co-location in {district}", value / max(value.max(), 1.0), matrix,
-                                np.full(len(hosts), -np.inf), np.array([caps[h] for h in hosts]),
-                                np.zeros(len(items)), np.ones(len(items)), np.ones(len(items), dtype=bool),
-                                maximise=True))
+    x = solve_to_optimality(solver, MipModel.from_matrix(
+        f"co-location in {district}", value / max(value.max(), 1.0), matrix, np.full(len(hosts), -np.inf),
+        np.array([caps[h] for h in hosts]), np.zeros(len(items)), np.ones(len(items)),
+        np.ones(len(items), dtype=bool), maximise=True))
     return [i for i in range(len(items)) if x[i] > 0.5]
 
 

@@ -23,7 +23,7 @@ from scipy import sparse
 from devolve.domain.records import BUILDING_TYPES
 from devolve.engines.places.contiguity import SmallAreaGraph
 from devolve.engines.places.neighbourhoods import NeighbourhoodPlan
-from devolve.engines.places.solver import MipProblem, MipSolver
+from devolve.engines.solver import MipModel, MipSolver, solve_to_optimality
 
 NO_BUILDING = "no building"
 
@@ -128,12 +128,13 @@ class HubModel:
         ones = np.ones(len(pairs))
         common = dict(matrix=matrix, row_lower=np.full(m, -np.inf), row_upper=np.ones(m), lower=np.zeros(len(pairs)),
                       upper=ones, integer=np.ones(len(pairs), dtype=bool))
-        housed = solver.solve(MipProblem(f"hubs in {district} (most neighbourhoods housed)", ones, maximise=True,
-                                         **common))
+        housed = solve_to_optimality(solver, MipModel.from_matrix(
+            f"hubs in {district} (most neighbourhoods housed)", ones, maximise=True, **common))
         most = float(np.round(housed.sum()))
         scale = max(float(costs.max()), 1.0)
         matrix2 = sparse.vstack([matrix, sparse.csc_matrix(ones)]).tocsc()
         common.update(matrix=matrix2, row_lower=np.append(common["row_lower"], most - 0.5),
                       row_upper=np.append(common["row_upper"], np.inf))
-        x = solver.solve(MipProblem(f"hubs in {district} (least distance)", costs / scale, **common))
+        x = solve_to_optimality(solver, MipModel.from_matrix(f"hubs in {district} (least distance)", costs / scale,
+                                                             **common))
         return {pairs[j][0]: pairs[j][1] for j in np.flatnonzero(x > 0.5)}

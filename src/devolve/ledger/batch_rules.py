@@ -14,10 +14,13 @@ one by one either, because then every one of them is applied.
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from devolve.ledger import accounts as acc
 from devolve.ledger.batch import PostingBatch
+from devolve.ledger.records import period_of, year_of
 from devolve.ledger.rules import MAX_KEY, MAX_TEXT, LedgerState
 
 PLAIN_KINDS = ("contribution", "budget", "commitment", "payment", "accrual", "virement")
@@ -25,86 +28,106 @@ PLAIN_KINDS = ("contribution", "budget", "commitment", "payment", "accrual", "vi
 
 def clear(state: LedgerState, batch: PostingBatch) -> bool:
     rules = state.rules
-    t = batch.transactions.with_row_index("txn")
-    p = batch.postings
+    t, p = batch.transactions, batch.postings
     if t.height == 0:
         return True
+    txn = p["txn"].cast(pl.Int64)
+    if p.height == 0 or txn[0] != 0 or txn[-1] != t.height - 1 or not txn.is_sorted():
+        return False          # postings must be the transactions' runs of rows, in order
+    if p.select(pl.any_horizontal(pl.all().is_null()).any()).item():
+        return False
     checks = [
+        pl.all_horizontal([pl.col(c).is_not_null()
+                           for c in ("key", "kind", "date", "year", "period", "reference", "description")]).all(),
         pl.col("kind").is_in(PLAIN_KINDS).all(),
-        (pl.col("key").str.len_chars().is_between(1, MAX_KEY) & pl.col("key").str.contains(r"\S")).all(),
+        # Python's isspace() also counts \x1c-\x1f as space; the regex's \s does not
+        (pl.col("key").str.len_chars().is_between(1, MAX_KEY) & pl.col("key").str.contains(r"[^\s\x1c-\x1f]")).all(),
         pl.all_horizontal([pl.col(c).fill_null("").str.len_chars() <= MAX_TEXT
                            for c in ("reference", "description", "decision", "partner")]).all(),
         pl.col("partner").is_null().or_(pl.col("partner").is_in(sorted(rules.partners))).all(),
         pl.col("year").is_in(sorted(set(rules.years) - set(state.closed_years))).all(),
         (pl.col("decision").fill_null("-") != "").all() & (pl.col("partner").fill_null("-") != "").all(),
-        (pl.col("year") == _label(pl.col("date"))).all(),
-        (pl.col("period") == (pl.col("date").str.slice(5, 2).cast(pl.Int32) - 4) % 12 + 1).all(),
-        pl.col("date").str.to_date("%Y-%m-%d", strict=False).is_not_null().all(),
     ]
-    shape = t.select([check.alias(f"check_{i}") for i, check in enumerate(checks)]).row(0)
-    if not all(shape):
+    if not all(t.select([check.alias(f"check_{i}") for i, check in enumerate(checks)]).row(0)):
         return False
+    for text, year, period in t.select("date", "year", "period").unique().iter_rows():
+        try:
+            day = date.fromisoformat(text)
+        except (TypeError, ValueError):
+            return False
+        if day.isoformat() != text or year != year_of(day) or period != period_of(day):
+            return False
     names = p["account"].unique().to_list()
     if any(n not in state.accounts or n.startswith(acc.CLOSE_ACCOUNT_PREFIXES) for n in names):
         return False
+    lines = sorted({state.accounts[n].line for n in names if state.accounts[n].line is not None})
+    line_id = {line: i for i, line in enumerate(lines)}
     chart = pl.DataFrame({
         "account": names,
-        "line": [state.accounts[n].line for n in names],
+        "line_id": [line_id.get(state.accounts[n].line) for n in names],
         "sign": [1 if state.accounts[n].role == "budget" else -1 for n in names],
         "budget_role": [state.accounts[n].role == "budget" for n in names],
         "budgetary": [state.accounts[n].root in ("Budget", "Commitments") for n in names],
-    }, schema={"account": pl.Utf8, "line": pl.Utf8, "sign": pl.Int64, "budget_role": pl.Boolean,
-               "budgetary": pl.Boolean})
-    posted = p.join(chart, on="account", how="left").join(t.select("txn", "year", "decision", "kind"), on="txn")
-    per_txn = posted.group_by("txn").agg(
+        "scheme_budget": [state.accounts[n].role == "budget" and (state.accounts[n].line or "").startswith("Schemes:")
+                          for n in names],
+    }, schema={"account": pl.Utf8, "line_id": pl.Int64, "sign": pl.Int64, "budget_role": pl.Boolean,
+               "budgetary": pl.Boolean, "scheme_budget": pl.Boolean})
+    year_id = t.select(pl.col("year").replace_strict(list(rules.years), list(range(len(rules.years))),
+                                                     return_dtype=pl.Int64))[:, 0]
+    posted = (p.select(txn.alias("txn").set_sorted(), "account", "amount")
+              .join(chart, on="account", how="left", maintain_order="left")
+              .with_columns(t["year"].gather(txn).alias("year"), year_id.gather(txn).alias("year_id"),
+                            t["decision"].gather(txn).alias("decision")))
+    largest = max((abs(v) for v in state.balances.values()), default=0)
+    if posted.select(pl.col("amount").cast(pl.Float64).abs().sum() + largest >= 2.0 ** 62).item():
+        return False          # sums could overflow 64 bits: the reference rules add up exactly
+    per_txn = posted.group_by("txn", maintain_order=True).agg(
         pl.len().alias("n"), (pl.col("amount") == 0).any().alias("zero"), pl.col("amount").sum().alias("total"),
         pl.col("amount").filter(pl.col("budgetary")).sum().alias("budgetary"),
         pl.col("budget_role").all().alias("budget_only"),
         pl.col("amount").filter(pl.col("amount") > 0).sum().alias("moved"),
         ((pl.col("account") == acc.RISK_RESERVE) & (pl.col("amount") > 0)).any().alias("draws_reserve"),
-        pl.col("amount").filter(pl.col("budget_role") & (pl.col("amount") > 0)
-                                & pl.col("line").str.starts_with("Schemes:")).sum().alias("funded"),
-        pl.col("kind").first(), pl.col("decision").first())
+        pl.col("amount").filter(pl.col("scheme_budget") & (pl.col("amount") > 0)).sum().alias("funded"))
+    if per_txn.height != t.height:
+        return False          # a transaction without postings
+    kind, decision = t["kind"], t["decision"]
     bad = per_txn.select(
         ((pl.col("n") < 2) | pl.col("zero") | (pl.col("total") != 0) | (pl.col("budgetary") != 0)
          | pl.col("draws_reserve")
-         | ((pl.col("kind") == "virement") & ~pl.col("budget_only"))
-         | ((pl.col("kind") == "virement") & pl.col("decision").is_null()
-            & (pl.col("moved") > rules.delegation_limit))
-         | (pl.col("decision").is_null() & (pl.col("funded") > rules.delegation_limit))).any()).item()
+         | ((kind == "virement") & ~pl.col("budget_only"))
+         | ((kind == "virement") & decision.is_null() & (pl.col("moved") > rules.delegation_limit))
+         | (decision.is_null() & (pl.col("funded") > rules.delegation_limit))).any()).item()
     if bad:
         return False
-    return _funds_available(state, posted) and _within_fixed_budget(state, posted)
+    return _funds_available(state, posted, lines) and _within_fixed_budget(state, posted)
 
 
-def _label(day: pl.Expr) -> pl.Expr:
-    """The financial year of an ISO date, as "2016/17"."""
-    year, month = day.str.slice(0, 4).cast(pl.Int32), day.str.slice(5, 2).cast(pl.Int32)
-    first = pl.when(month >= 4).then(year).otherwise(year - 1)
-    return pl.concat_str([first.cast(pl.Utf8), pl.lit("/"), ((first + 1) % 100).cast(pl.Utf8).str.zfill(2)])
+def _funds_available(state: LedgerState, posted: pl.DataFrame, lines: list[str]) -> bool:
+    """No transaction without a decision takes a budget line's available funds below zero, each
+    checked after those before it (a transaction's postings to one line are netted first).
 
-
-def _start(state: LedgerState, keys: list[tuple[str, str]], value) -> pl.DataFrame:
-    return pl.DataFrame({"line": [k[0] for k in keys], "year": [k[1] for k in keys],
-                         "start": [value(*k) for k in keys]}, schema={"line": pl.Utf8, "year": pl.Utf8,
-                                                                     "start": pl.Int64})
-
-
-def _funds_available(state: LedgerState, posted: pl.DataFrame) -> bool:
-    lines = (posted.filter(pl.col("line").is_not_null())
-             .group_by("txn", "line", "year").agg((pl.col("sign") * pl.col("amount")).sum().alias("delta"),
-                                                  pl.col("decision").first()))
-    if lines.height == 0:
+    A budget line in a year is a ``cell``, numbered ``line_id × years + year_id``."""
+    years = state.rules.years
+    moves = posted.filter(pl.col("line_id").is_not_null()).select(
+        "txn", (pl.col("line_id") * len(years) + pl.col("year_id")).alias("cell"),
+        (pl.col("sign") * pl.col("amount")).alias("delta"), "decision")
+    if moves.height == 0:
         return True
+    if moves.select((pl.col("txn") * (len(lines) * len(years)) + pl.col("cell")).n_unique()).item() != moves.height:
+        moves = moves.group_by("txn", "cell", maintain_order=True).agg(pl.col("delta").sum(),
+                                                                      pl.col("decision").first())
+    b = state.balances
 
-    def available(line: str, year: str) -> int:
-        b = state.balances
+    def available(cell: int) -> int:
+        line, year = lines[cell // len(years)], years[cell % len(years)]
         return (b.get((acc.budget(line), year), 0) - b.get((acc.commitment(line), year), 0)
                 - b.get((acc.actual(line), year), 0))
 
-    keys = lines.select("line", "year").unique().rows()
-    running = (lines.join(_start(state, keys, available), on=["line", "year"]).sort("txn")
-               .with_columns((pl.col("start") + pl.col("delta").cum_sum().over("line", "year")).alias("after")))
+    cells = moves["cell"].unique().to_list()
+    starts = pl.DataFrame({"cell": cells, "start": [available(c) for c in cells]},
+                          schema={"cell": pl.Int64, "start": pl.Int64})
+    running = (moves.join(starts, on="cell", how="left", maintain_order="left")
+               .with_columns((pl.col("start") + pl.col("delta").cum_sum().over("cell")).alias("after")))
     return not running.select(((pl.col("delta") < 0) & (pl.col("after") < 0)
                                & pl.col("decision").is_null()).any()).item()
 

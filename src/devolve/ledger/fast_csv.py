@@ -12,25 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
 
 from devolve.ledger import accounts as acc
 from devolve.ledger.parsing import POSTING_COLUMNS, ParsedFile
-from devolve.ledger.batch import PostingBatch
+from devolve.ledger.batch import NumberedKeys, PostingBatch
 from devolve.ledger.records import TRANSACTION_KINDS, BookRules, period_of, year_of
 
-_POUNDS = r"^\d{1,15}(\.\d{1,2})?$"
-_SIGNED_POUNDS = r"^-?\d{1,15}(\.\d{1,2})?$"
+_POUNDS = r"^[0-9]{1,15}(\.[0-9]{1,2})?$"          # ASCII digits only (Polars' \d is any Unicode digit)
+_SIGNED_POUNDS = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
 
 
-def _pence(column: str, signed: bool) -> pl.Expr:
-    text = pl.col(column)
-    whole = text.str.extract(r"^-?(\d+)", 1).cast(pl.Int64)
-    fraction = text.str.extract(r"\.(\d{1,2})$", 1).str.pad_end(2, "0").fill_null("00").cast(pl.Int64)
-    pence = whole * 100 + fraction
-    return pl.when(text.str.starts_with("-")).then(-pence).otherwise(pence) if signed else pence
+def _pence(text: pl.Expr) -> pl.Expr:
+    """Pounds as text (checked already: ASCII digits, at most two decimals, maybe a minus) → pence, exactly."""
+    return (text.cast(pl.Decimal(38, 2)) * 100).cast(pl.Int64)
 
 
 def read_clean_postings(path: Path, rules: BookRules) -> ParsedFile | None:
@@ -42,6 +40,8 @@ def read_clean_postings(path: Path, rules: BookRules) -> ParsedFile | None:
     names = [str(c).strip().lower().replace(" ", "_").replace("-", "_") for c in frame.columns]
     if len(set(names)) != len(names) or not set(names) <= set(POSTING_COLUMNS) or frame.height == 0:
         return None
+    if any(frame.null_count().row(0)):
+        return None
     frame.columns = names
     if not {"key", "date", "kind", "account"} <= set(names):
         return None
@@ -51,99 +51,114 @@ def read_clean_postings(path: Path, rules: BookRules) -> ParsedFile | None:
     for column in ("year", "period", "partner", "reference", "decision", "description", "reverses"):
         if column not in names:
             frame = frame.with_columns(pl.lit("").alias(column))
-    if not _clean(frame, rules, amounts):
+    # a transaction's rows are one run of rows: number the runs, and mark where each starts
+    starts = (pl.col("key") != pl.col("key").shift(1)).fill_null(True)
+    frame = frame.with_columns(starts.alias("first"))
+    firsts = frame.filter("first")
+    if not _clean(frame, firsts, rules, amounts):
         return None
     if amounts == ["debit", "credit"]:
-        pence = pl.when(pl.col("debit") != "").then(_pence("debit", False)).otherwise(-_pence("credit", False))
+        debit = pl.col("debit") != ""
+        side = pl.when(debit).then(1).otherwise(-1)
+        pence = _pence(pl.when(debit).then(pl.col("debit")).otherwise(pl.col("credit"))) * side
     elif amounts == ["amount"]:
-        pence = _pence("amount", True)
+        pence = _pence(pl.col("amount"))
     else:
         pence = pl.col("amount_pence").cast(pl.Int64)
-    frame = frame.with_columns(pence.alias("pence"), pl.col("date").str.to_date("%Y-%m-%d").alias("day"))
-    return _batch(frame, path)
+    return _batch(frame.select("first", "account", pence.alias("pence")), firsts, path)
 
 
-def _clean(frame: pl.DataFrame, rules: BookRules, amounts: list[str]) -> bool:
+_BLANK_EDGES_OR_CONTROL = r"^\s|\s$|[\x00-\x1f]"
+_HEADS = ("date", "kind", "year", "period", "partner", "reference", "decision", "description", "reverses")
+
+
+def _clean(frame: pl.DataFrame, firsts: pl.DataFrame, rules: BookRules, amounts: list[str]) -> bool:
     """Whether every row passes every check the row-by-row reader makes (conservatively: True only
-    when nothing at all looks wrong)."""
-    checks = [pl.any_horizontal([pl.col(c).str.contains(r"^\s|\s$|[\x00-\x1f]") for c in frame.columns]).not_()]
-    checks += [pl.col("key") != "", pl.col("kind").is_in(sorted(TRANSACTION_KINDS)), pl.col("reverses") == "",
-               pl.col("date").str.contains(r"^\d{4}-\d{2}-\d{2}$"),
-               (pl.col("partner") == "") | pl.col("partner").is_in(sorted(rules.partners))]
+    when nothing at all looks wrong).
+
+    The rows of a transaction must be one run and agree on its fields, so those fields are checked
+    on the first row of each run only; accounts and dates once per distinct value."""
+    first = pl.col("first")
+    agree = [(first | (pl.col(c) == pl.col(c).shift(1))).all().alias(c) for c in _HEADS]
+    if not all(frame.select(agree).row(0)):
+        return False
+    if firsts.height != firsts["key"].n_unique():     # a key whose rows are not next to each other
+        return False
+    checks = [pl.any_horizontal([pl.col(c).str.contains(_BLANK_EDGES_OR_CONTROL) for c in ("key", *_HEADS)]).not_(),
+              pl.col("key") != "", pl.col("kind").is_in(sorted(TRANSACTION_KINDS)), pl.col("reverses") == "",
+              pl.col("date").str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+              (pl.col("partner") == "") | pl.col("partner").is_in(sorted(rules.partners))]
+    if not firsts.select(pl.all_horizontal(checks).all()).item():
+        return False
     if amounts == ["debit", "credit"]:
         debit, credit = pl.col("debit"), pl.col("credit")
-        checks += [(debit == "") != (credit == ""),
-                   debit.str.contains(_POUNDS) | credit.str.contains(_POUNDS),
-                   ~debit.str.contains(r"^[0.]*$") | ~credit.str.contains(r"^[0.]*$")]
+        rows = [(debit == "") != (credit == ""),
+                debit.str.contains(_POUNDS) | credit.str.contains(_POUNDS),
+                ~debit.str.contains(r"^[0.]*$") | ~credit.str.contains(r"^[0.]*$")]
     elif amounts == ["amount"]:
-        checks += [pl.col("amount").str.contains(_SIGNED_POUNDS), ~pl.col("amount").str.contains(r"^-?[0.]*$")]
+        rows = [pl.col("amount").str.contains(_SIGNED_POUNDS), ~pl.col("amount").str.contains(r"^-?[0.]*$")]
     else:
-        checks += [pl.col("amount_pence").str.contains(r"^-?\d{1,17}$"),
-                   ~pl.col("amount_pence").str.contains(r"^-?0+$")]
-    if not frame.select(pl.all_horizontal(checks).all()).item():
+        pence = pl.col("amount_pence")
+        rows = [pence.str.contains(r"^-?[0-9]{1,17}$"), ~pence.str.contains(r"^-?0+$")]
+    if not frame.select(pl.all_horizontal(rows).all()).item():
         return False
-    days = frame.select(pl.col("date").str.to_date("%Y-%m-%d", strict=False).alias("day"))["day"]
-    if days.null_count():
-        return False
-    if not all(acc.parse_account(a, rules)[0] is not None for a in frame["account"].unique().to_list()):
-        return False
-    # per date: its financial year in the deal, and any year or period given agreeing with it
-    stated = frame.select("date", "year", "period").unique()
-    for text, year, period in stated.iter_rows():
-        day = date.fromisoformat(text)
+    for name in frame["account"].unique().to_list():
+        if name != name.strip() or any(ord(ch) < 32 for ch in name) or acc.parse_account(name, rules)[0] is None:
+            return False
+    # per date: a real date, its financial year in the deal, and any year or period given agreeing with it
+    for text, year, period in firsts.select("date", "year", "period").unique().iter_rows():
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return False
         fy = year_of(day)
         if fy not in rules.years or (year and year != fy) or (period and period != str(period_of(day))):
             return False
-    # rows of one transaction are next to each other, agree on its fields, and balance
-    heads = ("date", "kind", "year", "period", "partner", "reference", "decision", "description")
-    runs = frame.select((pl.col("key") != pl.col("key").shift(1)).fill_null(True).sum()).item()
-    if runs != frame["key"].n_unique():
-        return False
-    if frame.select(pl.struct(("key", *heads)).n_unique() == pl.col("key").n_unique()).item() is not True:
-        return False
     return True
 
 
-def _batch(frame: pl.DataFrame, path: Path) -> ParsedFile | None:
-    frame = frame.with_columns((pl.col("key") != pl.col("key").shift(1)).fill_null(True).cum_sum().alias("txn") - 1)
-    sums = frame.group_by("txn", maintain_order=True).agg(pl.col("pence").sum().alias("total"), pl.len().alias("n"))
+def _batch(rows: pl.DataFrame, firsts: pl.DataFrame, path: Path) -> ParsedFile | None:
+    """``rows``: ``first`` (the first row of a transaction), ``account`` and ``pence`` of every row;
+    ``firsts``: the first row of each transaction, all its columns."""
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    postings = rows.select((pl.col("first").cum_sum() - 1).cast(pl.UInt32).alias("txn"),
+                           (row - pl.when("first").then(row).forward_fill()).alias("line_no"),
+                           "account", pl.col("pence").alias("amount"))
+    sums = (postings.with_columns(pl.col("txn").set_sorted()).group_by("txn", maintain_order=True)
+            .agg(pl.col("amount").sum().alias("total"), pl.len().alias("n")))
     if sums.select(((pl.col("total") != 0) | (pl.col("n") < 2)).any()).item():
         return None
     year = pl.col("date").str.slice(0, 4).cast(pl.Int32)
     month = pl.col("date").str.slice(5, 2).cast(pl.Int32)
-    first = pl.when(month >= 4).then(year).otherwise(year - 1)
-    label = pl.concat_str([first.cast(pl.Utf8), pl.lit("/"), ((first + 1) % 100).cast(pl.Utf8).str.zfill(2)])
+    start = pl.when(month >= 4).then(year).otherwise(year - 1)
+    label = pl.concat_str([start.cast(pl.Utf8), pl.lit("/"), ((start + 1) % 100).cast(pl.Utf8).str.zfill(2)])
     nulled = lambda c: pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)   # noqa: E731
-    firsts = frame.with_row_index("row").group_by("txn", maintain_order=True).first()
     transactions = firsts.select("key", "kind", "date", label.alias("year"), ((month - 4) % 12 + 1).alias("period"),
                                  nulled("partner"), "reference", nulled("decision"), "description")
-    postings = frame.select("txn", pl.int_range(pl.len()).over("txn").alias("line_no"), "account",
-                            pl.col("pence").alias("amount"))
-    rows = RowsOfRuns(path.name, firsts["key"].to_list(), firsts["row"].to_list(), sums["n"].to_list())
-    return ParsedFile(str(path), (), rows, PostingBatch(transactions, postings))
+    starts = rows.select(pl.int_range(pl.len(), dtype=pl.Int64).filter(pl.col("first")))[:, 0]
+    lines = RowsOfRuns(path.name, transactions["key"], starts, sums["n"])
+    return ParsedFile(str(path), (), lines, PostingBatch(transactions, postings))
 
 
 class RowsOfRuns(Mapping):
     """key → (file, line of each row) for a file whose transactions are runs of consecutive rows;
-    the index is built only if it is asked for (when an entry is refused)."""
+    the lists and the index are built only if they are asked for (when an entry is refused)."""
 
-    def __init__(self, where: str, keys: list[str], starts: list[int], counts: list[int]):
-        self.where, self._keys, self.starts, self.counts = where, keys, starts, counts
-        self._index: dict[str, int] | None = None
+    def __init__(self, where: str, keys: pl.Series, starts: pl.Series, counts: pl.Series):
+        self.where, self._positions, self._columns = where, NumberedKeys(keys), (starts, counts)
 
-    def _position(self, key: str) -> int | None:
-        if self._index is None:
-            self._index = {k: i for i, k in enumerate(self._keys)}
-        return self._index.get(key)
+    @cached_property
+    def _lists(self) -> tuple[list[int], list[int]]:
+        starts, counts = self._columns
+        return starts.to_list(), counts.to_list()
 
     def __getitem__(self, key: str) -> tuple[str, list[int]]:
-        i = self._position(key)
-        if i is None:
-            raise KeyError(key)
-        return self.where, list(range(self.starts[i] + 2, self.starts[i] + 2 + self.counts[i]))
+        i = self._positions[key]
+        starts, counts = self._lists
+        return self.where, list(range(starts[i] + 2, starts[i] + 2 + counts[i]))
 
     def __iter__(self):
-        return iter(self._keys)
+        return iter(self._positions)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._positions)

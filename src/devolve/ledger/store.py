@@ -16,16 +16,25 @@ duplicated. Inside it:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import polars as pl
 from sqlalchemy import Connection, Engine, func, inspect, select, text
 
 from devolve.domain.errors import DevolveError
 from devolve.ledger import accounts as acc
 from devolve.ledger import batch_rules, hashing
 from devolve.ledger import schema as s
-from devolve.ledger.batch import PostingBatch, chained_rows
+from devolve.ledger.batch import (
+    ENTRY_COLUMNS,
+    POSTING_COLUMNS,
+    NumberedKeys,
+    PostingBatch,
+    balance_changes,
+    chained_rows,
+)
 from devolve.ledger.bulk import paused_gc
 from devolve.ledger.database import (
     BooksUnavailable,
@@ -77,7 +86,7 @@ class AppendResult:
     skipped: int
     head_seq: int
     head_hash: str
-    seqs: dict[str, int]          # key → entry number, for every entry of the batch
+    seqs: Mapping[str, int]       # key → entry number, for every entry of the batch
 
 
 class Books:
@@ -170,32 +179,46 @@ class Books:
         numbered, hashed and inserted column by column; otherwise it goes through :meth:`append`'s
         path as records, in the same locked transaction (retries, and the reference rules' errors)."""
         with paused_gc(), write_transaction(self.engine) as connection:
-            keys = batch.keys
             self._load_accounts(connection)
             state = self._state(connection, [], everything=True)
-            if self._stored_keys(connection, keys) or not batch_rules.clear(state, batch):
+            seq, previous = connection.info["books_head"]
+            if not self._all_new(connection, batch, seq) or not batch_rules.clear(state, batch):
                 return self._append_locked(connection, batch.records(), False)
-            seq, previous = connection.info.pop("books_head")
-            writer = RowWriter(connection, threaded=len(batch) > WRITER_CHUNK)
-            try:
-                head = self._write_batch(writer, batch, seq, previous)
-            finally:
-                writer.close()
+            del connection.info["books_head"]
+            head = self._write_batch(connection, batch, seq, previous)
             connection.execute(s.chain_head.update().where(s.chain_head.c.id == 1).values(seq=head[0], hash=head[1]))
-        return AppendResult(added=len(keys), skipped=0, head_seq=head[0], head_hash=head[1],
-                            seqs=dict(zip(keys, range(seq + 1, head[0] + 1))))
+        return AppendResult(added=len(batch), skipped=0, head_seq=head[0], head_hash=head[1],
+                            seqs=NumberedKeys(batch.transactions["key"], seq + 1))
 
-    def _write_batch(self, writer: RowWriter, batch: PostingBatch, seq: int, previous: str) -> tuple[int, str]:
+    def _write_batch(self, connection: Connection, batch: PostingBatch, seq: int, previous: str) -> tuple[int, str]:
+        """Number, hash and insert a batch the rules cleared, a chunk at a time: for a big batch a
+        writer thread inserts each chunk while the next is hashed. Returns the new chain head."""
         ids = {name: v[0] for name, v in self._accounts.items()}
         head = (seq, previous)
-        for table, rows in chained_rows(batch, ids, seq, previous, WRITER_CHUNK):
-            if table == "head":
-                head = rows
-            elif table == "balances":
-                writer.put_sql(_UPSERT, rows)
-            else:
-                writer.put(getattr(s, table), rows)
+        entries = _insert(s.entries, ENTRY_COLUMNS)
+        with _indexes_rebuilt_after(connection, s.entries, rebuild=is_sqlite(connection) and len(batch) > seq):
+            writer = RowWriter(connection, threaded=len(batch) > WRITER_CHUNK)
+            try:
+                for part in chained_rows(batch, ids, seq, previous, WRITER_CHUNK):
+                    writer.put_sql(entries, part.entries)
+                    _put_flat(writer, s.postings, POSTING_COLUMNS, part.postings)
+                    head = part.head
+                writer.put_sql(_UPSERT, balance_changes(batch, ids))
+            finally:
+                writer.close()
         return head
+
+    def _all_new(self, connection: Connection, batch: PostingBatch, stored: int) -> bool:
+        """Whether every key of the batch is new: used once in it, and not in the books' ``stored``
+        entries — for books no bigger than the batch, their keys are read and compared at once;
+        else the batch's are looked up in chunks."""
+        keys = batch.transactions["key"]
+        if keys.n_unique() != len(keys):
+            return False
+        if stored > len(batch):
+            return not self._stored_keys(connection, keys.to_list())
+        books_keys = pl.Series("key", list(connection.execute(select(s.entries.c.key)).scalars()), dtype=pl.Utf8)
+        return not keys.is_in(books_keys.implode()).any()
 
     def _stored_keys(self, connection: Connection, keys: list[str]) -> dict[str, int]:
         stored: dict[str, int] = {}
@@ -380,6 +403,47 @@ class Books:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _indexes_rebuilt_after(connection: Connection, table, *, rebuild: bool) -> Iterator[None]:
+    """With ``rebuild`` (SQLite, a batch bigger than the books), drop the table's secondary indexes,
+    let the caller insert, and create them again with the same definitions — in the caller's
+    database transaction, so the end state is the same and a crash leaves the indexes as they were.
+    Building an index once over sorted keys is cheaper than updating it row by row."""
+    names = [index.name for index in table.indexes]
+    if not rebuild or not names:
+        yield
+        return
+    found = connection.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table.name}' "
+        f"AND name IN ({', '.join('?' * len(names))})", tuple(names)).all()
+    for name, _ in found:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    for _, sql in found:
+        connection.exec_driver_sql(sql)
+
+
+ROWS_PER_INSERT = 100        # rows of a multi-row INSERT for narrow rows (postings)
+
+
+def _insert(table, columns: Sequence[str], rows: int = 1) -> str:
+    """``INSERT INTO table (columns) VALUES (?, …), …`` for ``rows`` rows."""
+    row = f"({', '.join(['?'] * len(columns))})"
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
+
+
+def _put_flat(writer: RowWriter, table, columns: Sequence[str], values: list) -> None:
+    """Insert rows given as one flat list (each row's ``columns`` in turn), ``ROWS_PER_INSERT`` rows a
+    statement: for narrow rows, most of the cost of a one-row INSERT is the statement, not the row."""
+    width = len(columns)
+    step = width * ROWS_PER_INSERT
+    whole = len(values) - len(values) % step
+    if whole:
+        writer.put_sql(_insert(table, columns, ROWS_PER_INSERT), [values[i:i + step] for i in range(0, whole, step)])
+    if whole < len(values):
+        writer.put_sql(_insert(table, columns, (len(values) - whole) // width), [values[whole:]])
 
 
 _UPSERT = ("INSERT INTO balances (account_id, year, balance, postings) VALUES (?, ?, ?, ?) "

@@ -128,12 +128,12 @@ def test_the_default_database_is_devolve_db_here(tmp_path):
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_the_demo_on_postgresql(pg_books_url):
-    init = as_json(ledger(pg_books_url, "init", DEAL, "--demo", "--json"))
+def test_the_demo_on_postgresql(pg_database):
+    init = as_json(ledger(pg_database, "init", DEAL, "--demo", "--json"))
     assert init["demo"]["year_end"]["overspend_pence"] > 0
-    whole = as_json(ledger(pg_books_url, "balance", "--json"))
+    whole = as_json(ledger(pg_database, "balance", "--json"))
     assert whole["debits_pence"] == whole["credits_pence"] and whole["transactions"] > 1_000
-    check = as_json(ledger(pg_books_url, "verify", "--json"))
+    check = as_json(ledger(pg_database, "verify", "--json"))
     assert check["ok"] and check["entries"] == init["entries"]
-    book = as_json(ledger(pg_books_url, "open-book", "--json"))
+    book = as_json(ledger(pg_database, "open-book", "--json"))
     assert len([p for p in book["providers"] if p["type"] == "nhs_provider" and p["cost_pence"] > 0]) == 15

@@ -1,6 +1,7 @@
 """A crash mid-import leaves no partial transaction: `devolve ledger import` is killed with SIGKILL
-at random moments, at least ten times; after each kill the books verify and hold either none or all
-of the file's transactions; re-running then completes, exactly once."""
+at random moments, at least ten times (most of them while it holds the books' write lock); after
+each kill the books verify, keep their indexes and hold either none or all of the file's
+transactions; re-running then completes, exactly once."""
 
 from __future__ import annotations
 
@@ -66,6 +67,15 @@ def writing(db: Path) -> bool:
         probe.close()
 
 
+def indexes(db: Path) -> list[tuple]:
+    probe = sqlite3.connect(db)
+    try:
+        return probe.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' "
+                             "ORDER BY name").fetchall()
+    finally:
+        probe.close()
+
+
 def start_import(url: str, path: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "devolve.interfaces.cli.main", "ledger", "--db", url, "import",
                              str(path), "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -99,7 +109,12 @@ def test_sigkill_mid_import_leaves_none_or_all(tmp_path):
     while (kills < KILLS or mid_write < 3) and attempts < 30:
         attempts += 1
         process = start_import(url, path)
-        time.sleep(rng.uniform(locked_at * 0.7, full * 0.98))   # mostly inside the write, some before it
+        if attempts % 3 == 0:                 # now and then at any moment, most likely before the write
+            time.sleep(rng.uniform(0, full * 0.98))
+        else:                                 # else once the write lock is taken, part of the way through it
+            while process.poll() is None and not writing(db):
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, (full - locked_at) * 0.8))
         if process.poll() is None:
             inside = writing(db)
             os.kill(process.pid, signal.SIGKILL)
@@ -109,6 +124,7 @@ def test_sigkill_mid_import_leaves_none_or_all(tmp_path):
         present = transactions_in(url)
         assert present in (0, TRANSACTIONS + 1), f"a partial import: {present} transactions"
         assert service.verify(url)["ok"]
+        assert indexes(db) == indexes(pristine)       # the import drops and rebuilds one, in its transaction
         if present:                           # that run finished first: start again from empty books
             os.remove(db)
             for extra in (Path(f"{db}-wal"), Path(f"{db}-shm")):

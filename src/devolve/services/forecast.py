@@ -33,7 +33,7 @@ from devolve.packs.scenarios import apply_scenario, read_scenario
 from devolve.services.deals import load
 
 #: Runs per chunk: fixed, so the same runs are computed together on any number of workers.
-CHUNK_RUNS = 50
+CHUNK_RUNS = 125
 SCHEDULER_TIMEOUT = "15s"
 MAX_RUNS = 1_000_000
 MYE_SOURCE = "ons-mye-2015-2016"
@@ -271,7 +271,7 @@ def _on_dask(model, parts, seed, runs, workers, scheduler, report) -> RunArrays:
         where = f"the Dask scheduler at {scheduler}" if scheduler else f"a local Dask cluster of {workers} workers"
         raise InputError(f"cannot start or reach {where}: {exc}") from None
     try:
-        shared = client.scatter(model, broadcast=True)
+        shared = client.scatter(model, broadcast=False)
         futures = [client.submit(simulate, shared, part, seed, pure=False) for part in parts]
         done = 0
         for future in as_completed(futures):

@@ -44,8 +44,7 @@ class ForecastModel:
     districts: tuple[str, ...]
     area_district: np.ndarray        # [A] district index of each small area
     deprivation: np.ndarray          # [A] deprivation score, −1..+1
-    population: np.ndarray           # [T, A, G] central projection (G = band × 2 + sex)
-    weighted: np.ndarray             # [T, 2G, A] population, then population × deprivation (areas last)
+    population_by_area: np.ndarray   # [A, T, G] central projection (G = band × 2 + sex), areas first
     rate: np.ndarray                 # [L, B, S] activity per person a year
     setting_of_line: np.ndarray      # [L] index into SETTINGS
     settings: tuple[str, ...]
@@ -80,6 +79,11 @@ class ForecastModel:
     @property
     def schemes(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.assumptions.schemes)
+
+    @property
+    def population(self) -> np.ndarray:
+        """[T, A, G] the central projection by year (a view of ``population_by_area``)."""
+        return self.population_by_area.transpose(1, 0, 2)
 
 
 def deprivation_scores(small_areas: pl.DataFrame) -> np.ndarray:
@@ -156,8 +160,6 @@ def build_model(deal: Deal, parameters: ParameterSet | None = None, *,
     population = project(base, area_district, assumptions.cohort_rates, assumptions.bands, change_adj, births_adj,
                          lead_steps=lead)
     deprivation = deprivation_scores(deal.small_areas)
-    weighted = np.ascontiguousarray(
-        np.concatenate([population, population * deprivation[None, :, None]], axis=2).transpose(0, 2, 1))
     settings = tuple(dict.fromkeys(("hospital", "primary_care", "community", "mental_health", "prescribing",
                                     "social_care") + assumptions.settings))
     years = assumptions.years
@@ -171,8 +173,9 @@ def build_model(deal: Deal, parameters: ParameterSet | None = None, *,
     present = lambda names: np.array([index[n] for n in names if n in index], dtype=int)  # noqa: E731
     return ForecastModel(
         years=tuple(y.label for y in years), lines=lines, bands=tuple(b.label for b in assumptions.bands),
-        districts=districts, area_district=area_district, deprivation=deprivation, population=population,
-        weighted=weighted, rate=activity_rates(deal, lines),
+        districts=districts, area_district=area_district, deprivation=deprivation,
+        population_by_area=np.ascontiguousarray(population.transpose(1, 0, 2)),
+        rate=activity_rates(deal, lines),
         setting_of_line=np.array([settings.index(s) for s in assumptions.settings]), settings=settings,
         assumptions=assumptions, levers=levers, pool=pool, budget=pool * growth_index, fund=fund,
         fund_drawn=_fund_drawn(investment, fund),

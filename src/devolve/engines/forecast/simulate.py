@@ -22,12 +22,51 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+import numba as nb
 import numpy as np
 
 from devolve.engines.fiscal.levers import health_tax_revenue, rates_discount
 from devolve.engines.forecast.model import WEEKS_PER_YEAR, ForecastModel
 
 Z80 = 1.2815515655446004
+#: Small areas per block when contracting over areas: a block of the population (1,024 areas × 5
+#: years × 16 groups × 8 bytes = 0.6 MiB) stays in a core's cache while every run of a chunk reads it.
+AREA_BLOCK = 1024
+
+
+@nb.njit(cache=True)
+def contract_areas(z_district, z_area, area_district, population_by_area, deprivation, district_scale,
+                   area_scale):  # pragma: no cover
+    """Σ over areas of each run's population, and of its need-weighted population, year by year:
+    ``out[r, t, g] = Σ_a m[r, t, a] · population_by_area[a, t, g]`` and ``out[r, t, G + g] = Σ_a
+    m[r, t, a] · deprivation[a] · population_by_area[a, t, g]``, where ``m[r, 0, a] = 1`` and ``m[r, t+1, a] = m[r, t, a] ·
+    q[r, a]``, ``q`` the area's growth factor ``max(0.5, 1 + district_scale·z_district[r, d(a)] +
+    area_scale·z_area[r, a])``.
+
+    One fused pass, blocked over areas so the population stays in cache across runs. Each sum runs
+    over the areas in order, whatever the number of runs in the chunk or of workers: the same numbers."""
+    R, A = z_area.shape
+    _, T, G = population_by_area.shape
+    out = np.zeros((R, T, 2 * G))
+    for start in range(0, A, AREA_BLOCK):
+        stop = min(start + AREA_BLOCK, A)
+        for r in range(R):
+            for a in range(start, stop):
+                q = 1.0 + district_scale * z_district[r, area_district[a]] + area_scale * z_area[r, a]
+                if q < 0.5:
+                    q = 0.5
+                m = 1.0
+                need = deprivation[a]
+                for t in range(T):
+                    row = out[r, t]
+                    weights = population_by_area[a, t]
+                    m_need = m * need
+                    for g in range(G):
+                        row[g] += m * weights[g]
+                    for g in range(G):
+                        row[G + g] += m_need * weights[g]
+                    m *= q
+    return out
 
 
 @dataclass(frozen=True)
@@ -121,16 +160,9 @@ def _kernel(model: ForecastModel, runs, seed: int, *, cells: bool) -> tuple[RunA
     R, T, L, B = runs.size, len(model.years), len(model.lines), len(model.bands)
 
     # population: the small areas' own and their district's growth, contracted over areas per year
-    q = np.ascontiguousarray(z_district[:, model.area_district])   # rows contiguous: each run's sums
-    q *= a.half_district_migration / Z80                           # are the same in any chunk
-    q += a.half_area_migration / Z80 * z_area
-    q += 1.0
-    np.maximum(q, 0.5, out=q)
-    m = np.ones((R, q.shape[1]))
-    contracted = np.empty((R, T, model.weighted.shape[1]))
-    for t in range(T):  # five contractions over areas; einsum, not BLAS, so that the sums do not
-        contracted[:, t] = np.einsum("ra,ga->rg", m, model.weighted[t])  # depend on the thread count
-        m *= q
+    contracted = contract_areas(np.ascontiguousarray(z_district), np.ascontiguousarray(z_area),
+                                model.area_district, model.population_by_area, model.deprivation,
+                                a.half_district_migration / Z80, a.half_area_migration / Z80)
     groups = contracted.shape[2] // 2
     pop = contracted[:, :, :groups].reshape(R, T, B, 2)
     need_pop = contracted[:, :, groups:].reshape(R, T, B, 2)

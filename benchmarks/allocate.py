@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -30,23 +29,15 @@ from devolve.engines.allocate import allocate
 from devolve.packs.builder import write_new_pack
 from devolve.packs.loader import load_deal
 from devolve.packs.synthetic import generate_deal
+from _machine import load_average, machine  # noqa: E402  (the benchmarks' shared helpers)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "allocate.json"
 TARGET_S = 0.5
 ENGLAND_AREAS = 32_844
 
 
-def machine() -> dict:
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "python": platform.python_version(),
-            "implementation": platform.python_implementation()}
 
 
-def load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
 
 
 def england_deal(synthetic: bool):

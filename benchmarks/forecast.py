@@ -25,8 +25,6 @@ import argparse
 import json
 import logging
 import os
-import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -36,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from _machine import load_average, peak_rss_mib  # noqa: E402  (the benchmarks' shared helpers)
+from _machine import machine as shared_machine  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "forecast.json"
 REPO = Path(__file__).resolve().parents[1]
@@ -46,14 +46,8 @@ SCHEME_SCALE = 20   # England's portfolio: Greater Manchester's, investment scal
 
 
 def machine() -> dict:
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "load_average": [round(x, 2) for x in os.getloadavg()]}
+    return shared_machine(numpy=np.__version__, load_average=load_average())
 
-
-def peak_rss_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
 def gm_deal():
@@ -105,7 +99,7 @@ def part_england(runs: int) -> dict:
     deal = england_deal()
     load_s = time.perf_counter() - started
     started = time.perf_counter()
-    result = run_forecast(deal, scenario=None, runs=runs, seed=0)
+    run_forecast(deal, scenario=None, runs=runs, seed=0)
     forecast_s = time.perf_counter() - started
     return {"small_areas": deal.small_areas.height, "districts": len(deal.districts),
             "population": deal.total_population, "runs": runs, "data": "synthetic",

@@ -23,11 +23,8 @@ import argparse
 import csv
 import json
 import os
-import platform
 import random
-import resource
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date, datetime, timezone
@@ -41,6 +38,7 @@ from devolve.ledger.reports import budget_against_actual, movements, trial_balan
 from devolve.ledger.store import Books
 from devolve.packs.synthetic import generate_deal
 from devolve.services import ledger as service
+from _machine import cpu_calibration_s, load_average, machine, peak_rss_mib, sqlite_calibration_s  # noqa: E402  (the benchmarks' shared helpers)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ledger.json"
 TARGET_POSTINGS_PER_S = 100_000
@@ -48,51 +46,14 @@ TARGET_REPORT_MS = 200
 HEADER = ["key", "date", "kind", "partner", "reference", "decision", "description", "account", "debit", "credit"]
 
 
-def machine() -> dict:
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "python": platform.python_version(),
-            "implementation": platform.python_implementation()}
 
 
-def load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
 
 
-def cpu_calibration_s() -> float:
-    """Seconds this machine takes for a fixed piece of pure-Python work (median of three), so runs on
-    different machines can be compared."""
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        sum(range(10**7))
-        times.append(time.perf_counter() - started)
-    return round(statistics.median(times), 3)
 
 
-def sqlite_calibration_s() -> float:
-    """Seconds this machine takes for a fixed piece of SQLite work (median of three): 200,000 rows of
-    four values through ``executemany`` into an in-memory table. It is memory-bound, like the import,
-    and slows more than :func:`cpu_calibration_s` when other jobs share the machine."""
-    import sqlite3
-    rows = [(i, i % 7, f"account-{i % 300}", i * 37) for i in range(200_000)]
-    times = []
-    for _ in range(3):
-        db = sqlite3.connect(":memory:")
-        db.execute("CREATE TABLE t (a INTEGER PRIMARY KEY, b INTEGER, c TEXT, d INTEGER)")
-        started = time.perf_counter()
-        db.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
-        db.commit()
-        times.append(time.perf_counter() - started)
-        db.close()
-    return round(statistics.median(times), 3)
 
 
-def peak_rss_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
 def pounds(pence: int) -> str:

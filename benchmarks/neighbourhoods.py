@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
-import platform
 import statistics
 import sys
 import time
@@ -37,6 +35,7 @@ from devolve.data.boundaries import read_lsoa_boundaries
 from devolve.data.location import resolve_data_dir
 from devolve.engines.places import SmallAreaGraph, build_neighbourhoods, contiguity_graph, region_measures
 from devolve.engines.places.neighbourhoods import _local
+from _machine import load_average, machine  # noqa: E402  (the benchmarks' shared helpers)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "neighbourhoods.json"
 GM = [f"E080000{i:02d}" for i in range(1, 11)]
@@ -46,17 +45,8 @@ ENGLAND_TARGET_S = 60.0
 REPEATS = 3
 
 
-def machine() -> dict:
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "python": platform.python_version(),
-            "implementation": platform.python_implementation()}
 
 
-def load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
 
 
 def graph_for(population: pl.DataFrame, boundaries_path: Path) -> tuple[SmallAreaGraph, dict]:

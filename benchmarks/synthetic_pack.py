@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -23,6 +19,7 @@ from pathlib import Path
 
 from devolve.packs.loader import load_deal_with_report
 from devolve.packs.synthetic import write_synthetic_pack
+from _machine import machine, peak_rss_mib  # noqa: E402  (the benchmarks' shared helpers)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "synthetic_pack.json"
 TARGET_S = 30
@@ -30,17 +27,8 @@ ENGLAND_DISTRICTS = 300
 ENGLAND_AREAS = 33_000
 
 
-def machine() -> dict:
-    """Where the benchmark ran: enough to compare results between machines."""
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "python": platform.python_version(),
-            "implementation": platform.python_implementation()}
 
 
-def peak_rss_mib() -> float:
-    """The process's peak resident memory so far (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
 def run(districts: int, areas: int, seed: int) -> dict:

@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ledger import cpu_calibration_s, load_average, machine  # noqa: E402  (the benchmarks' shared helpers)
+from _machine import cpu_calibration_s, load_average, machine  # noqa: E402  (the benchmarks' shared helpers)
 
 from devolve.services.ledger import open_books  # noqa: E402
 

@@ -9,16 +9,20 @@
 3. Records every request's latency (client side, from sending to the last byte) and every error
    (a transport failure or a status other than 200): p50, p95, p99, max, requests per second.
 
-Targets: p95 < 50 ms and no errors. On a small machine the load generator shares the CPU with the
+4. Then (``--think``, default 1 s) the same 50 clients again, each pausing between requests as a
+   person reading pages does, reported beside the stress run as ``with_think_time``.
+
+Targets: p95 < 50 ms and no errors, judged on the stress run (no pauses). On a small machine the load generator shares the CPU with the
 server: with 50 clients and no think time, latency is about 50 / (requests per second), so the
 result says as much about the CPU as about the app; the machine and its load are recorded.
 
-Writes ``benchmarks/results/web.json``. Run: ``python benchmarks/web.py [--clients 50] [--seconds 60]``.
+Writes ``benchmarks/results/web.json``. Run: ``python benchmarks/web.py [--clients 50] [--seconds 60] [--think 1]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import asyncio
 import json
 import multiprocessing
@@ -80,10 +84,12 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host:
     return status
 
 
-async def _client(host: str, port: int, offset: int, until: float, latencies: list, errors: list) -> None:
+async def _client(host: str, port: int, offset: int, until: float, latencies: list, errors: list,
+                  think: float = 0.0) -> None:
     """A client on its own keep-alive connection: a minimal HTTP/1.1 reader (far lighter than a full
     client library, so the load generator leaves the CPU to the server)."""
     reader, writer = await asyncio.open_connection(host, port)
+    pacing = random.Random(offset)
     i = offset
     try:
         while time.perf_counter() < until:
@@ -102,23 +108,37 @@ async def _client(host: str, port: int, offset: int, until: float, latencies: li
                 errors.append(f"{path}: {status}")
             else:
                 latencies.append((path, elapsed))
+            if think:        # uniform on (0.5, 1.5) × think: clients drift apart rather than arrive in bursts
+                await asyncio.sleep(think * (0.5 + pacing.random()))
     finally:
         writer.close()
 
 
-async def _load(host: str, port: int, clients: int, seconds: float) -> dict:
+async def _load(host: str, port: int, clients: int, seconds: float, think: float = 0.0) -> dict:
     async with httpx.AsyncClient(base_url=f"http://{host}:{port}", timeout=60) as http:
         for path in ENDPOINTS:                        # every endpoint answers before the clock starts
             (await http.get(path)).raise_for_status()
     latencies: list = []
     errors: list = []
     started = time.perf_counter()
-    await asyncio.gather(*(_client(host, port, k, started + seconds, latencies, errors) for k in range(clients)))
+    await asyncio.gather(*(_client(host, port, k, started + seconds, latencies, errors, think)
+                           for k in range(clients)))
     return {"latencies": latencies, "errors": errors, "wall_s": time.perf_counter() - started}
 
 
-def run_load(port: int, clients: int, seconds: float, out) -> None:
-    out.put(asyncio.run(_load("127.0.0.1", port, clients, seconds)))
+def run_load(port: int, clients: int, seconds: float, out, think: float = 0.0) -> None:
+    out.put(asyncio.run(_load("127.0.0.1", port, clients, seconds, think)))
+
+
+def generate(port: int, clients: int, seconds: float, think: float) -> dict:
+    """Run the load generator in its own process (so it does not share the server's interpreter)."""
+    queue = multiprocessing.get_context("spawn").Queue()
+    generator = multiprocessing.get_context("spawn").Process(target=run_load,
+                                                             args=(port, clients, seconds, queue, think))
+    generator.start()
+    outcome = queue.get()
+    generator.join()
+    return outcome
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -140,6 +160,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="also run the clients as people would, pausing this many seconds between "
+                             "requests (0: skip that run); the target is judged on the run without pauses")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="devolve-web-bench-") as folder:
         db_url = f"sqlite:///{Path(folder) / 'books.db'}"
@@ -153,13 +176,13 @@ def main() -> int:
         try:
             print(f"{args.clients} clients for {args.seconds:.0f} s …", flush=True)
             load_before = load_average()
-            queue = multiprocessing.get_context("spawn").Queue()
-            generator = multiprocessing.get_context("spawn").Process(
-                target=run_load, args=(port, args.clients, args.seconds, queue))
-            generator.start()
-            outcome = queue.get()
-            generator.join()
+            outcome = generate(port, args.clients, args.seconds, 0.0)
             load_after = load_average()
+            paced = None
+            if args.think > 0:
+                print(f"{args.clients} clients pausing {args.think:g} s between requests, {args.seconds:.0f} s …",
+                      flush=True)
+                paced = generate(port, args.clients, args.seconds, args.think)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -190,6 +213,15 @@ def main() -> int:
         "target_errors": 0,
         "p95_target_met": overall["p95_ms"] < TARGET_P95_MS,
         "errors_target_met": not errors,
+        "with_think_time": None if paced is None else {
+            "think_time_s": args.think, "think_time": "uniform on (0.5, 1.5) × think_time_s, seeded per client",
+            "clients": args.clients, "seconds": args.seconds,
+            "requests": len(paced["latencies"]) + len(paced["errors"]),
+            "requests_per_s": round((len(paced["latencies"]) + len(paced["errors"])) / paced["wall_s"], 1),
+            **{k: v for k, v in summarise([s for _, s in paced["latencies"]]).items() if k != "requests"},
+            "errors": len(paced["errors"]),
+            "meaning": "the same clients pausing between requests, as people reading pages do; shown beside "
+                       "the stress run, not instead of it"},
         "note": ("closed loop, no think time: mean latency ~ clients / throughput "
                  f"({args.clients} / {(overall['requests'] + len(errors)) / outcome['wall_s']:.0f} per s = "
                  f"{1000 * args.clients * outcome['wall_s'] / max(1, overall['requests'] + len(errors)):.0f} ms); "

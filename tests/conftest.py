@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli  # noqa: F401  (tests import it from here: `from conftest import run_cli`)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "uk"
@@ -31,10 +30,6 @@ def empty_data(tmp_path: Path) -> Path:
     return folder
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run `devolve ARGS…` in a fresh interpreter, as a user would."""
-    return subprocess.run([sys.executable, "-m", "devolve.interfaces.cli.main", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=timeout)
 
 
 # CI runs every property test on Hypothesis's fixed example sequence, so a run's result does not

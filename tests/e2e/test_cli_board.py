@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_cli
+from cli_runner import run_cli
 from databases import fresh_pg_database
 
 GM = "greater-manchester-2016"

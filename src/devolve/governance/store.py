@@ -45,7 +45,7 @@ class BoardLog:
 
     @classmethod
     def connect(cls, url: str) -> BoardLog:
-        engine = make_engine(url)
+        engine = make_engine(url, create=False)
         check_reachable(engine, url)
         return cls(engine, url)
 

@@ -57,10 +57,17 @@ def describe_url(url: str) -> str:
     return make_url(normalise_url(url)).render_as_string(hide_password=True)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for ``url``; with ``create=False`` a SQLite file that does not exist is an error
+    (reading must not leave an empty database file behind)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        engine = _sqlite_engine(url)          # a missing folder is its own error
+        database = make_url(url).database
+        if not create and database and database != ":memory:" and not Path(database).expanduser().exists():
+            engine.dispose()
+            raise BooksUnavailable(f"there are no books at {describe_url(url)}: run `devolve ledger init DEAL` first")
+        return engine
     return create_engine(url, pool_pre_ping=True)
 
 

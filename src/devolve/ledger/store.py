@@ -127,7 +127,7 @@ class Books:
 
     @classmethod
     def open(cls, url: str, *, engine: Engine | None = None) -> Books:
-        engine = engine or make_engine(url)
+        engine = engine or make_engine(url, create=False)
         check_reachable(engine, url)
         with engine.connect() as connection:
             if not inspect(connection).has_table("books"):

@@ -128,6 +128,7 @@ def test_reversal_and_close_through_the_store(db_url):
 def test_books_that_do_not_exist_say_so(tmp_path):
     with pytest.raises(BooksUnavailable, match="no books"):
         Books.open(f"sqlite:///{tmp_path / 'none.db'}")
+    assert not (tmp_path / "none.db").exists()          # asking leaves no empty database behind
     with pytest.raises(BooksUnavailable, match="does not exist"):
         Books.open(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
     assert normalise_url("books.db") == "sqlite:///books.db"

@@ -12,7 +12,9 @@ import yaml
 from rich.table import Table
 
 from devolve.domain.errors import InputError
-from devolve.interfaces.cli.common import print_verification, DataDirOption, JsonOption, console, handles_errors, print_json
+from devolve.interfaces.cli.common import (
+    DataDirOption, DbOption, JsonOption, console, handles_errors, print_json, print_verification,
+)
 from devolve.interfaces.report.files import write_atomically
 from devolve.ledger.database import DEFAULT_URL
 from devolve.services import governance as board
@@ -38,9 +40,7 @@ OnOption = Annotated[str | None, typer.Option("--on", metavar="DATE", show_defau
 @app.callback()
 def board_group(
     ctx: typer.Context,
-    db: Annotated[str, typer.Option("--db", envvar="DEVOLVE_DB", metavar="URL",
-                                    help="The database the books and the board share: a SQLite file "
-                                         "(sqlite:///books.db, the default ./devolve.db) or PostgreSQL.")] = DEFAULT_URL,
+    db: DbOption = DEFAULT_URL,
 ) -> None:
     """The partnership board: proposals, votes under the deal's rules (consensus, simple, weighted or
     double majority, quorum, reserved matters, conflicts of interest, delegation), decisions and the

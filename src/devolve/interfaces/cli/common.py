@@ -26,6 +26,11 @@ DataDirOption = Annotated[
                  show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+#: The one database the books, the board and the web app's accounts share (default ./devolve.db).
+DbOption = Annotated[str, typer.Option("--db", envvar="DEVOLVE_DB", metavar="URL",
+                                       help="The database of the books, the board and the web app's accounts: "
+                                            "a SQLite file (sqlite:///books.db; default ./devolve.db) or "
+                                            "PostgreSQL (postgresql://user@host/db).")]
 
 
 def fail(message: str) -> typer.Exit:

@@ -12,7 +12,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from devolve.domain.money import format_gbp
-from devolve.interfaces.cli.common import print_verification, DataDirOption, JsonOption, console, err_console, handles_errors, print_json
+from devolve.interfaces.cli.common import (
+    DataDirOption, DbOption, JsonOption, console, err_console, handles_errors, print_json, print_verification,
+)
 from devolve.ledger.database import DEFAULT_URL
 from devolve.ledger.parsing import ImportRejected, problems_as_dicts
 from devolve.services import ledger as books
@@ -27,9 +29,7 @@ FileArgument = Annotated[Path, typer.Argument(help="The file to read.", metavar=
 @app.callback()
 def ledger_group(
     ctx: typer.Context,
-    db: Annotated[str, typer.Option("--db", envvar="DEVOLVE_DB", metavar="URL",
-                                    help="Where the books are: a SQLite file (sqlite:///books.db, the default "
-                                         "./devolve.db) or PostgreSQL (postgresql://user@host/db).")] = DEFAULT_URL,
+    db: DbOption = DEFAULT_URL,
 ) -> None:
     """The pooled fund's books: double-entry in pence, budgets and commitments, open-book cost returns,
     the year-end risk share and carry-forward, and a hash-chained audit trail anyone can verify.

@@ -9,13 +9,9 @@ from typing import Annotated
 
 import typer
 
-from devolve.interfaces.cli.common import DataDirOption, JsonOption, console, handles_errors, print_json
+from devolve.interfaces.cli.common import DataDirOption, DbOption, JsonOption, console, handles_errors, print_json
 from devolve.ledger.database import DEFAULT_URL, describe_url
 from devolve.services import accounts
-
-DbOption = Annotated[str, typer.Option("--db", envvar="DEVOLVE_DB", metavar="URL",
-                                       help="The database of the books and accounts: a SQLite file "
-                                            "(sqlite:///devolve.db, the default) or PostgreSQL (postgresql://…).")]
 
 users_app = typer.Typer(no_args_is_help=True, help="Accounts of the web app: add users, list them, make API tokens.\n\n"
                                                    "Example: devolve users add alice --role administrator "

@@ -34,7 +34,7 @@ Z80 = 1.2815515655446004
 AREA_BLOCK = 1024
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def contract_areas(z_district, z_area, area_district, population_by_area, deprivation, district_scale,
                    area_scale):  # pragma: no cover
     """Σ over areas of each run's population, and of its need-weighted population, year by year:
@@ -160,9 +160,8 @@ def _kernel(model: ForecastModel, runs, seed: int, *, cells: bool) -> tuple[RunA
     R, T, L, B = runs.size, len(model.years), len(model.lines), len(model.bands)
 
     # population: the small areas' own and their district's growth, contracted over areas per year
-    contracted = contract_areas(np.ascontiguousarray(z_district), np.ascontiguousarray(z_area),
-                                model.area_district, model.population_by_area, model.deprivation,
-                                a.half_district_migration / Z80, a.half_area_migration / Z80)
+    contracted = contract_areas(z_district, z_area, model.area_district, model.population_by_area, model.deprivation,
+                                a.half_district_migration / Z80, a.half_area_migration / Z80)   # views: no copies
     groups = contracted.shape[2] // 2
     pop = contracted[:, :, :groups].reshape(R, T, B, 2)
     need_pop = contracted[:, :, groups:].reshape(R, T, B, 2)

@@ -7,18 +7,22 @@ the boundary at which the programme and the evaluation must agree on what "balan
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
+from unittest.mock import patch
 
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from devolve.engines.optimise import Candidate, HighsSolver, InfeasibleError, PortfolioProblem, evaluate, solve
+from devolve.engines.optimise.bounds import fund_bounds
 from devolve.engines.optimise.solve import violations
 from devolve.engines.optimise.synthetic import synthetic_problem
 
 SOLVER = HighsSolver(time_limit=30, mip_rel_gap=0.0)
+solve_module = importlib.import_module("devolve.engines.optimise.solve")   # the package exports the function
 
 
 def random_problem(seed: int, schemes: int, runs: int, *, rules: bool, integral: bool = False) -> PortfolioProblem:
@@ -96,13 +100,40 @@ def test_benefit_matches_brute_force(seed, schemes, runs, rules, integral):
 @given(**PROBLEMS)
 def test_balance_matches_brute_force(seed, schemes, runs, rules, integral):
     problem = random_problem(seed, schemes, runs, rules=rules, integral=integral)
+    assert_balance_optimum(problem, solve(problem, "balance", SOLVER))
+
+
+def assert_balance_optimum(problem: PortfolioProblem, result) -> None:
+    """The most runs in balance of every subset, and among those the largest expected benefit."""
     table = [(balanced(problem, x), e.expected_net_benefit_gbp) for x, e in subsets(problem)]
     most = max(count for count, _ in table)
     best_benefit = max(benefit for count, benefit in table if count == most)
-    result = solve(problem, "balance", SOLVER)
     assert result.portfolio.feasible
     assert balanced(problem, result.scales) == most
     assert math.isclose(result.portfolio.expected_net_benefit_gbp, best_benefit, rel_tol=1e-6, abs_tol=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(**PROBLEMS)
+def test_balance_by_groups_of_runs_matches_brute_force(seed, schemes, runs, rules, integral):
+    # the runs split into groups of three (each group's best count bounds its share; the bound caps
+    # the whole programme): the same optimum as every subset enumerated, and the bound is never
+    # below it (a bound too low would cap the count under the optimum)
+    problem = random_problem(seed, schemes, runs, rules=rules, integral=integral)
+    with patch.object(solve_module, "GROUP_RUNS", 3), patch.object(solve_module, "PROBE_SHARE", 0.0):
+        result = solve(problem, "balance", SOLVER)
+    assert_balance_optimum(problem, result)
+    assert result.optimality_gap == 0.0
+
+
+def test_groups_of_runs_cover_the_runs_with_a_binary_once():
+    problem = synthetic_problem(10, 400, 3)
+    with patch.object(solve_module, "GROUP_RUNS", 25):
+        groups = solve_module._groups(problem)
+    free = fund_bounds(problem, limited=True).free
+    assert len(groups) == math.ceil(free.size / 25) >= 2
+    assert all(g.size <= 25 for g in groups)
+    assert np.array_equal(np.sort(np.concatenate(groups)), free)
 
 
 # A run exactly on the line (the safety margin made the cheapest portfolio look short of the

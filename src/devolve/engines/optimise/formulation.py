@@ -18,7 +18,8 @@ portfolio balances in run r). Constraint groups (their names appear in infeasibi
   column or a row; runs that cannot balance have neither;
 - ``count``: ``Σ_r y_r ≥ n`` — the count of a portfolio already known (balance objective: it cuts
   off the worse portfolios at once), the first stage's count (second stage), or the min-fund target
-  ``⌈target·R⌉`` (group ``target probability of balance``).
+  ``⌈target·R⌉`` (group ``target probability of balance``); and ``Σ_r y_r ≤ u`` when a bound ``u``
+  on the count is known (it caps the relaxation's bound).
 
 Each row is divided by its ``M_r`` (or its need) so that the solver sees numbers near one.
 
@@ -82,12 +83,13 @@ def limited_by_fund(objective: str, relax: frozenset[str] = frozenset()) -> bool
 
 
 def build(problem: PortfolioProblem, objective: str, *, relax: frozenset[str] = frozenset(),
-          at_least: int | None = None, secondary: bool = False,
+          at_least: int | None = None, at_most: int | None = None, secondary: bool = False,
           margin: np.ndarray | None = None) -> tuple[MipModel, Layout]:
     """The programme for ``objective``. ``relax`` drops constraint groups (for infeasibility reports);
     ``at_least`` adds the count row ``Σ y ≥ at_least`` (runs in balance, all told); ``secondary``
     (balance objective, second stage) maximises expected net benefit instead, with ``at_least``
-    holding the first stage's count. ``margin`` [R] raises the need of the runs with a row, in
+    holding the first stage's count. ``at_most`` adds ``Σ y ≤ at_most`` (all told): a bound on the
+    count known from elsewhere (the groups of runs of :mod:`devolve.engines.optimise.solve`). ``margin`` [R] raises the need of the runs with a row, in
     pounds."""
     S = len(problem.candidates)
     uses_runs = objective in ("balance", "min-fund")
@@ -181,4 +183,6 @@ def build(problem: PortfolioProblem, objective: str, *, relax: frozenset[str] = 
             model.add_row([0], [0.0], need_free, INFINITY, group)
         else:
             model.add_row(np.arange(2 * S, 2 * S + Y), np.ones(Y), need_free, INFINITY, group)
+    if at_most is not None and at_most - counted < Y:
+        model.add_row(np.arange(2 * S, 2 * S + Y), np.ones(Y), -INFINITY, float(max(at_most - counted, 0)), "balance")
     return model, Layout(S, free, int(always.sum()), int(never.sum()), flexible)

@@ -238,6 +238,11 @@ class PortfolioProblem:
         except ValueError:
             raise InputError(f"unknown scheme '{scheme}' (candidates: {', '.join(self.ids)})") from None
 
+    def of_runs(self, runs) -> PortfolioProblem:
+        """The same problem on some of its runs only (indices ``runs``)."""
+        index = np.asarray(runs, dtype=int)
+        return replace(self, net_benefit=self.net_benefit[index], gap_without=self.gap_without[index])
+
     def with_fund(self, fund_gbp: float | None) -> PortfolioProblem:
         """The same problem with another total fund; yearly cash limits scale in proportion."""
         limits = self.cash_limits

@@ -17,7 +17,16 @@ best, in runs balanced, of the expected-benefit optimum and the one-at-a-time ra
 the solver, and the count it reaches is a row of the programme (``Σ y ≥ n``: the optimum balances
 at least as many, and the row cuts off the worse portfolios at once). Then, among portfolios with
 that many runs in balance, the largest expected net benefit (started from the first stage's
-answer).
+answer, given at most :data:`SECOND_STAGE_SHARE` of the time limit).
+
+**Groups of runs.** When more than :data:`GROUP_RUNS` runs need a binary and the whole programme
+has not closed the gap in :data:`PROBE_SHARE` of the time limit, the first stage splits those runs
+into groups and solves each group alone: a portfolio balances at most a group's best count of its
+runs, so the sum of the groups' bounds (plus the runs that always balance) bounds every portfolio's
+count — the scenario-decomposition bound of Ahmed, Luedtke, Song and Xie (Math. Programming 162,
+2017) — and is much tighter than the relaxation of all runs together. The groups' portfolios are
+candidates too. If the best is not within the gap of that bound, the programme is solved with its
+count capped at the bound: over the schemes of the portfolios found, then whole.
 
 **Every answer is checked** against :meth:`PortfolioProblem.balanced`, the one definition of a
 balanced run. The programme states that definition exactly when only all-or-nothing schemes are
@@ -35,6 +44,7 @@ programme's bound.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 
@@ -55,6 +65,14 @@ SCALE_EPSILON = 1e-6
 MOVE_MARGIN = 1e-6
 REPAIR_MARGIN = 1e-5
 REPAIR_ROUNDS = 3
+#: The balance objective's runs with a binary, at most this many to a group when they are split.
+GROUP_RUNS = 120
+#: Share of the time limit the whole programme gets before the runs are split into groups (0: split at once).
+PROBE_SHARE = 0.05
+#: Share of the time left that the groups get, together.
+GROUPS_SHARE = 0.7
+#: Share of the time limit the balance objective's second stage gets at most.
+SECOND_STAGE_SHARE = 0.1
 
 
 class SolverLimitError(InputError):
@@ -175,9 +193,10 @@ def solve(problem: PortfolioProblem, objective: str = "benefit", solver=None) ->
         stage = _Stage(problem, "min-fund")
     else:
         start = _starting_portfolio(problem, clock)
-        first = _Stage(problem, "balance", at_least=int(problem.balanced(start).sum())).run(clock, start)
+        first = _most_runs(problem, clock, start)
         count = int(problem.balanced(first.x).sum())
-        second = _Stage(problem, "balance", at_least=count, secondary=True).run(clock, first.x, strict=False)
+        second = _Stage(problem, "balance", at_least=count, secondary=True).run(
+            clock, first.x, strict=False, until=_second_stage_until(clock))
         x = first.x
         if second is not None and problem.balanced(second.x).sum() >= count:
             x = second.x
@@ -195,6 +214,7 @@ class _Answer:
     status: str
     gap: float | None      # between the portfolio's own value and the exact programme's bound
     nodes: int
+    bound: float | None = None   # the programme's bound on its objective
 
 
 class _Clock:
@@ -207,11 +227,23 @@ class _Clock:
     def spent(self) -> float:
         return time.perf_counter() - self.started
 
-    def backend(self):
-        limit = getattr(self.solver, "time_limit", None)
-        if limit is None or not dataclasses.is_dataclass(self.solver):
+    def limited(self) -> bool:
+        """Whether each solve's time can be set (a dataclass solver with a ``time_limit``)."""
+        return dataclasses.is_dataclass(self.solver) and getattr(self.solver, "time_limit", None) is not None
+
+    def left(self) -> float:
+        return float(self.solver.time_limit) - self.spent()
+
+    @property
+    def target_gap(self) -> float:
+        return float(getattr(self.solver, "mip_rel_gap", 0.0))
+
+    def backend(self, until: float | None = None):
+        """The solver with the time left, or up to ``until`` (seconds on this clock) if that is sooner."""
+        if not self.limited():
             return self.solver
-        return dataclasses.replace(self.solver, time_limit=max(1.0, float(limit) - self.spent()))
+        left = self.left() if until is None else min(self.left(), until - self.spent())
+        return dataclasses.replace(self.solver, time_limit=max(1.0, left))
 
 
 @dataclass(frozen=True)
@@ -222,9 +254,18 @@ class _Stage:
     objective: str
     at_least: int | None = None
     secondary: bool = False
+    at_most: int | None = None
+    allowed: np.ndarray | None = None    # [S] schemes that may be chosen (None: all)
 
     def model(self, margin: np.ndarray | None = None) -> tuple[MipModel, Layout]:
-        return build(self.problem, self.objective, at_least=self.at_least, secondary=self.secondary, margin=margin)
+        model, layout = build(self.problem, self.objective, at_least=self.at_least, at_most=self.at_most,
+                              secondary=self.secondary, margin=margin)
+        if self.allowed is not None:
+            S, barred = layout.schemes, ~np.asarray(self.allowed, dtype=bool)
+            model.upper = np.array(model.upper, dtype=float)
+            model.upper[:S] = np.where(barred, 0.0, model.upper[:S])
+            model.upper[S: 2 * S] = np.where(barred, 0.0, model.upper[S: 2 * S])
+        return model, layout
 
     def value(self, model: MipModel, layout: Layout, x: np.ndarray) -> float:
         """The programme's objective at the portfolio ``x``, its runs counted by the definition."""
@@ -232,15 +273,16 @@ class _Stage:
             return float(self.problem.balanced(x).sum())
         return float(np.dot(model.cost[: layout.schemes], x))
 
-    def run(self, clock: _Clock, start: np.ndarray | None = None, *, strict: bool = True) -> _Answer | None:
+    def run(self, clock: _Clock, start: np.ndarray | None = None, *, strict: bool = True,
+            until: float | None = None) -> _Answer | None:
         """The certified answer (``start``, a portfolio meeting the rules, when the solver's answer
         cannot be repaired in time). ``strict`` False (a second stage): None instead of raising when
-        the solver finds nothing."""
+        the solver finds nothing. ``until``: stop the solve by then (seconds on the clock)."""
         model, layout = self.model()
         if start is not None:
             model.start = layout.point(self.problem, start)
         try:
-            solution = clock.backend().solve(model)
+            solution = clock.backend(until).solve(model)
         except InfeasibleModelError:
             if not strict:
                 return None
@@ -259,7 +301,7 @@ class _Stage:
                                        "them found no portfolio in time; allow more time (--time-limit)")
             return None
         return _Answer(x, solution.status, _gap(self.value(model, layout, x), solution.bound, model.maximise),
-                       solution.nodes)
+                       solution.nodes, solution.bound)
 
     def _certify(self, clock: _Clock, model: MipModel, layout: Layout, solution: MipSolution,
                  start: np.ndarray | None) -> np.ndarray | None:
@@ -315,6 +357,85 @@ class _Stage:
         except SolverError:
             return None
         return _clean(self.problem, moved_layout.x(solution.x))
+
+
+def _second_stage_until(clock: _Clock) -> float | None:
+    """When the balance objective's second stage (a tie-break among the best counts) must stop."""
+    if not clock.limited():
+        return None
+    return clock.spent() + SECOND_STAGE_SHARE * float(clock.solver.time_limit)
+
+
+def _most_runs(problem: PortfolioProblem, clock: _Clock, start: np.ndarray) -> _Answer:
+    """The balance objective's first stage: the most runs in balance (module docstring: groups of runs)."""
+    def count(x: np.ndarray) -> int:
+        return int(problem.balanced(x).sum())
+
+    groups = _groups(problem)
+    whole = _Stage(problem, "balance", at_least=count(start))
+    if len(groups) < 2 or not clock.limited():
+        return whole.run(clock, start)
+    best, bound, nodes = start, float("inf"), 0
+    if PROBE_SHARE > 0:
+        probe = whole.run(clock, start, strict=False, until=PROBE_SHARE * float(clock.solver.time_limit))
+        if probe is not None:
+            if probe.status == "optimal" or (probe.gap is not None and probe.gap <= clock.target_gap):
+                return probe
+            best, nodes = _better(problem, best, probe.x), probe.nodes
+            bound = min(bound, probe.bound if probe.bound is not None else bound)
+    # each group of runs alone: its best count bounds the group's share of any portfolio's count
+    found = [best]
+    total = float(fund_bounds(problem, limited=True).always.sum())
+    share = GROUPS_SHARE * clock.left() / len(groups)
+    for runs in groups:
+        group = problem.of_runs(runs)
+        answer = _Stage(group, "balance", at_least=int(group.balanced(best).sum())).run(
+            clock, best, strict=False, until=clock.spent() + share)
+        if answer is None or answer.bound is None or not np.isfinite(answer.bound):
+            total += runs.size
+            continue
+        total += math.floor(answer.bound + 1e-6)
+        found.append(answer.x)
+        nodes += answer.nodes
+    bound = min(bound, total)
+    for x in found:
+        best = _better(problem, best, x)
+    status = "optimal"
+    if _gap(count(best), bound, True) > clock.target_gap:
+        # a neighbourhood first (only the schemes of the portfolios found), then the whole programme,
+        # each with the count capped at the bound
+        allowed = np.any([x > 0 for x in found], axis=0)
+        for only, until in ((allowed, clock.spent() + clock.left() / 2), (None, None)):
+            answer = _Stage(problem, "balance", at_least=count(best), at_most=int(bound), allowed=only).run(
+                clock, best, strict=False, until=until)
+            if answer is not None:
+                best, nodes = _better(problem, best, answer.x), nodes + answer.nodes
+                if only is None and answer.bound is not None:
+                    bound = min(bound, answer.bound)
+                    status = answer.status
+            if _gap(count(best), bound, True) <= clock.target_gap:
+                status = "optimal"
+                break
+            status = "time_limit"
+    return _Answer(best, status, _gap(count(best), bound, True), nodes, bound)
+
+
+def _groups(problem: PortfolioProblem) -> list[np.ndarray]:
+    """The runs that need a binary, dealt in a fixed shuffled order into groups of at most
+    :data:`GROUP_RUNS` (one group when they are that few)."""
+    free = fund_bounds(problem, limited=True).free
+    k = math.ceil(free.size / GROUP_RUNS)
+    if k < 2:
+        return [free]
+    order = np.random.default_rng(0).permutation(free)
+    return [np.sort(order[g::k]) for g in range(k)]
+
+
+def _better(problem: PortfolioProblem, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Of two portfolios, the one with more runs in balance (then the larger expected net benefit)."""
+    mean = problem.net_benefit.mean(axis=0)
+    key = (lambda x: (int(problem.balanced(x).sum()), float(mean @ x)))
+    return b if key(b) > key(a) else a
 
 
 def _gap(value: float, bound: float | None, maximise: bool) -> float | None:

@@ -45,7 +45,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -386,11 +388,20 @@ def _most_runs(problem: PortfolioProblem, clock: _Clock, start: np.ndarray) -> _
     # each group of runs alone: its best count bounds the group's share of any portfolio's count
     found = [best]
     total = float(fund_bounds(problem, limited=True).always.sum())
-    share = GROUPS_SHARE * clock.left() / len(groups)
-    for runs in groups:
+    # HiGHS solves concurrently from separate threads (each has its own task scheduler); another
+    # solver, whose thread safety is unknown, solves the groups one after another
+    lanes = min(len(groups), os.cpu_count() or 1) if isinstance(clock.solver, HighsSolver) else 1
+    groups_until = clock.spent() + GROUPS_SHARE * clock.left() / math.ceil(len(groups) / lanes)
+    known = best
+
+    def solve_group(runs: np.ndarray) -> _Answer | None:
         group = problem.of_runs(runs)
-        answer = _Stage(group, "balance", at_least=int(group.balanced(best).sum())).run(
-            clock, best, strict=False, until=clock.spent() + share)
+        return _Stage(group, "balance", at_least=int(group.balanced(known).sum())).run(
+            clock, known, strict=False, until=groups_until)
+
+    with ThreadPoolExecutor(max_workers=lanes) as pool:
+        answers = list(pool.map(solve_group, groups))      # in group order, whichever finishes first
+    for runs, answer in zip(groups, answers):
         if answer is None or answer.bound is None or not np.isfinite(answer.bound):
             total += runs.size
             continue

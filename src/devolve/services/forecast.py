@@ -32,8 +32,10 @@ from devolve.engines.forecast import (Forecast, ForecastModel, RunArrays, build_
 from devolve.packs.scenarios import apply_scenario, read_scenario
 from devolve.services.deals import load
 
-#: Runs per chunk: fixed, so the same runs are computed together on any number of workers.
+#: Runs per chunk, at most and at least (see :func:`chunks`): the chunks depend on the number of runs alone,
+#: so the same runs are computed together on any number of workers.
 CHUNK_RUNS = 125
+MIN_CHUNK_RUNS = 32
 SCHEDULER_TIMEOUT = "15s"
 MAX_RUNS = 1_000_000
 MYE_SOURCE = "ons-mye-2015-2016"
@@ -238,7 +240,14 @@ def prepare(deal: Deal, scenario: Scenario, data_dir: str | Path | None = None) 
 
 
 def chunks(runs: int) -> list[np.ndarray]:
-    return [np.arange(start, min(start + CHUNK_RUNS, runs)) for start in range(0, runs, CHUNK_RUNS)]
+    """Runs in chunks of at most :data:`CHUNK_RUNS`, shrinking to a quarter of the runs left (never under
+    :data:`MIN_CHUNK_RUNS`), so that workers finish together; the chunks depend on ``runs`` alone."""
+    out, start = [], 0
+    while start < runs:
+        size = min(CHUNK_RUNS, max(MIN_CHUNK_RUNS, -(-(runs - start) // 4)))
+        out.append(np.arange(start, min(start + size, runs)))
+        start += size
+    return out
 
 
 def run_chunks(model: ForecastModel, runs: int, seed: int, *, workers: int | None = None,

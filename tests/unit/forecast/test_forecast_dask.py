@@ -12,7 +12,7 @@ from devolve.domain.errors import InputError
 from devolve.packs.loader import load_deal
 from devolve.services import forecast as service
 
-RUNS = 120   # three chunks of 50 and a partial one
+RUNS = 120   # chunks of 32, 32, 32 and 24
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,17 @@ def test_a_local_cluster_of_worker_processes_gives_the_same_numbers(deal, local)
     assert result.runs.equals(local.runs)
     np.testing.assert_array_equal(result.runs["gap_gbp"].to_numpy(), local.runs["gap_gbp"].to_numpy())
     assert result.to_json()["execution"] == "local dask cluster"
+
+
+@pytest.mark.parametrize("runs", [1, 31, 120, 1000, 4321])
+def test_the_chunks_cover_every_run_once_in_order_shrinking_towards_the_end(runs):
+    parts = service.chunks(runs)
+    assert np.array_equal(np.concatenate(parts), np.arange(runs))
+    sizes = [p.size for p in parts]
+    assert max(sizes) <= service.CHUNK_RUNS
+    assert all(a >= b for a, b in zip(sizes[:-1], sizes[1:]))             # big first, small last
+    assert all(s >= service.MIN_CHUNK_RUNS for s in sizes[:-1])
+    assert [p.size for p in service.chunks(runs)] == sizes                  # the runs alone decide
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(deal, monkeypatch):
